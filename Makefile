@@ -1,0 +1,57 @@
+# journey-orchestrator: two commands on a fresh machine with Python 3.11, git and make.
+#   make demo   installs everything, generates a demo world and runs every pipeline stage
+#   make test   installs what the tests need and runs them
+SHELL := /bin/bash
+PYTHON ?= python3.11
+UV_VERSION := 0.13.8
+BOOTSTRAP := .bootstrap
+UV := $(BOOTSTRAP)/bin/uv
+VENV := .venv
+BIN := $(VENV)/bin
+
+export JOURNEY_DATA_DIR ?= $(CURDIR)/data
+export DAGSTER_HOME ?= $(JOURNEY_DATA_DIR)/dagster_home
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
+
+CUSTOMERS ?= 2000
+DAYS ?= 30
+SEED ?= 42
+BENCH_CUSTOMERS ?= 100000
+BENCH_DAYS ?= 90
+
+.PHONY: install demo test lint dev bench clean dagster-home
+
+$(UV):
+	$(PYTHON) -m venv $(BOOTSTRAP)
+	$(BOOTSTRAP)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+$(BIN)/.installed: $(UV) pyproject.toml uv.lock
+	$(UV) sync --frozen --python $(PYTHON)
+	touch $@
+
+install: $(BIN)/.installed
+
+dagster-home:
+	@mkdir -p "$(DAGSTER_HOME)"
+	@cp dagster.yaml "$(DAGSTER_HOME)/dagster.yaml"
+
+demo: install dagster-home
+	$(BIN)/journey demo run --customers $(CUSTOMERS) --days $(DAYS) --seed $(SEED)
+
+test: install
+	$(BIN)/ruff check .
+	$(BIN)/pytest -q
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+dev: install dagster-home
+	$(BIN)/dagster dev -w workspace.yaml
+
+bench: install dagster-home
+	$(BIN)/journey bench --customers $(BENCH_CUSTOMERS) --days $(BENCH_DAYS) --seed $(SEED)
+
+clean:
+	rm -rf "$(JOURNEY_DATA_DIR)" $(VENV) $(BOOTSTRAP)

@@ -1,0 +1,20 @@
+"""The Dagster code location: every stage's assets, checks, jobs, sensors and schedules.
+
+Loading this module builds definitions only: no warehouse connection, no dbt parse.
+"""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from .ingest.assets import ingest_assets, ingest_job, nightly_ingest_schedule
+from .ingest.sensors import landing_files_sensor
+from .resources import WarehouseResource
+
+defs = dg.Definitions(
+    assets=[*ingest_assets],
+    jobs=[ingest_job],
+    sensors=[landing_files_sensor],
+    schedules=[nightly_ingest_schedule],
+    resources={"warehouse": WarehouseResource()},
+)
