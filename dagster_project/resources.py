@@ -1,6 +1,5 @@
 """Dagster resources: the one place that turns settings into connections."""
 
-
 from collections.abc import Iterator
 from contextlib import contextmanager
 

@@ -14,7 +14,9 @@ def landing_fingerprint(landing_root: Path, contract: SourceContract) -> str:
     digest = hashlib.sha256()
     for path in discover_files(landing_root, contract):
         stat = path.stat()
-        digest.update(f"{path.relative_to(landing_root)}|{stat.st_size}|{stat.st_mtime_ns}\n".encode())
+        digest.update(
+            f"{path.relative_to(landing_root)}|{stat.st_size}|{stat.st_mtime_ns}\n".encode()
+        )
     return digest.hexdigest()[:16]
 
 

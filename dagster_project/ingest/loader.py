@@ -146,7 +146,9 @@ class _Batch:
         conn.execute("DROP TABLE IF EXISTS _rejects; DROP TABLE IF EXISTS _scans")
         relation = READERS[fmt](conn, self.contract, path)
         select = validated_select(self.contract, relation.source_types, relation.sql)
-        conn.execute(f"INSERT INTO {self.table} SELECT {quote_literal(relative)}, * FROM ({select})")
+        conn.execute(
+            f"INSERT INTO {self.table} SELECT {quote_literal(relative)}, * FROM ({select})"
+        )
         good = conn.execute(
             f"SELECT count(*) FROM {self.table} WHERE _file = ?", [relative]
         ).fetchone()[0]
@@ -166,7 +168,7 @@ class _Batch:
         )
 
     def _renumber(self, relative: str, good: int, rejected: list, first_line: int) -> None:
-        """Rows were numbered among parsed lines; shift them past the lines the parser refused."""
+        """Rows were numbered as if every line parsed; shift them past the lines the parser refused."""
         bad_lines = ", ".join(str(r.line) for r in rejected)
         last = first_line + good + len(rejected)
         self.conn.execute(
@@ -175,7 +177,7 @@ class _Batch:
             FROM (SELECT line, row_number() OVER (ORDER BY line) AS ordinal
                   FROM range({first_line}, {last}) AS t(line)
                   WHERE line NOT IN ({bad_lines})) AS m
-            WHERE c._file = ? AND c._row = m.ordinal
+            WHERE c._file = ? AND c._row = m.ordinal + {first_line - 1}
             """,
             [relative],
         )
@@ -193,7 +195,7 @@ class _Batch:
         self.conn.execute(
             f"""
             CREATE OR REPLACE TEMP TABLE {name} AS
-            SELECT _file, _row, {self._record_json('c')} AS _record, CASE
+            SELECT _file, _row, {self._record_json("c")} AS _record, CASE
                 WHEN r._source_file IS NOT NULL THEN 'duplicate key (' || {key_text}
                     || '): already loaded from ' || r._source_file || ' row ' || r._row_number
                 ELSE 'duplicate key (' || {key_text} || '): first delivered in '

@@ -61,7 +61,9 @@ def _match_columns(
 ) -> tuple[dict[str, str], list[str], list[str]]:
     """Map contract fields to file columns, case- and space-insensitively."""
     by_norm = {name.strip().lower(): name for name in columns}
-    mapping = {f.name: by_norm[f.name.lower()] for f in contract.fields if f.name.lower() in by_norm}
+    mapping = {
+        f.name: by_norm[f.name.lower()] for f in contract.fields if f.name.lower() in by_norm
+    }
     used = set(mapping.values())
     new = [c for c in columns if c not in used]
     missing = [f.name for f in contract.fields if f.name not in mapping]
@@ -111,7 +113,7 @@ def csv_relation(
         "store_rejects = true, rejects_table = '_rejects', rejects_scan = '_scans')"
     )
     sql = (
-        f"(SELECT {fields}, row_number() OVER () AS _row, {extra} AS _extra, "
+        f"(SELECT {fields}, row_number() OVER () + 1 AS _row, {extra} AS _extra, "
         f"CAST(NULL AS VARCHAR) AS _parse_error, CAST(NULL AS VARCHAR) AS _raw FROM {source})"
     )
     return FileRelation(sql, {}, new, missing)

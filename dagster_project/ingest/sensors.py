@@ -1,6 +1,5 @@
 """Sensor that launches ingestion when files land. It lists folders; it never opens the warehouse."""
 
-
 import json
 
 import dagster as dg

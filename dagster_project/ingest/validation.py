@@ -95,9 +95,7 @@ def reason_expressions(field: Field, column: str, source_type: str) -> list[str]
     return rules
 
 
-def validated_select(
-    contract: SourceContract, source_types: dict[str, str], relation: str
-) -> str:
+def validated_select(contract: SourceContract, source_types: dict[str, str], relation: str) -> str:
     """SELECT over ``relation`` giving typed columns, ``_reason`` and, for bad rows, ``_record``.
 
     ``relation`` must expose every contract field by name (NULL when the file lacks it) plus

@@ -1,0 +1,156 @@
+"""``make bench``: per-stage wall time and peak memory against a reference, as a table and JSON.
+
+Each stage runs in a child process (``bench_stages``) so its peak resident memory is measured
+alone. Timed stages repeat and report medians, since these machines are noisy; ratios are taken
+within one run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from rich.table import Table
+
+from .settings import DataPaths
+
+
+@dataclass
+class StageResult:
+    stage: str
+    seconds: float
+    peak_mib: float
+    rows: int
+    reference: str | None = None
+    reference_seconds: float | None = None
+    runs: list[float] = field(default_factory=list)
+    details: dict = field(default_factory=dict)
+
+    @property
+    def ratio(self) -> float | None:
+        if not self.reference_seconds:
+            return None
+        return self.seconds / self.reference_seconds
+
+
+@dataclass
+class BenchResults:
+    config: dict
+    stages: list[StageResult]
+    json_path: Path
+
+
+def _run_stage(stage: str, bench_dir: Path, *args: int) -> tuple[dict, float]:
+    """Run one stage in a child process; return its JSON result and its peak RSS in MiB."""
+    command = [sys.executable, "-m", "dagster_project.bench_stages", stage, str(bench_dir)]
+    child = subprocess.Popen([*command, *map(str, args)], stdout=subprocess.PIPE, text=True)
+    output = child.stdout.read() if child.stdout else ""
+    _, status, usage = os.wait4(child.pid, 0)
+    child.returncode = os.waitstatus_to_exitcode(status)
+    if child.returncode != 0:
+        raise RuntimeError(f"benchmark stage {stage} failed with exit code {child.returncode}")
+    return json.loads(output.strip().splitlines()[-1]), usage.ru_maxrss / 1024
+
+
+def _repeated(stage: str, bench_dir: Path, repeat: int) -> tuple[dict, float, list[float]]:
+    runs = [_run_stage(stage, bench_dir) for _ in range(repeat)]
+    times = [r["seconds"] for r, _ in runs]
+    median_run = sorted(runs, key=lambda r: r[0]["seconds"])[len(runs) // 2]
+    return median_run[0], max(m for _, m in runs), times
+
+
+def run_benchmark(
+    paths: DataPaths, customers: int, days: int, seed: int, repeat: int = 3
+) -> BenchResults:
+    bench_dir = paths.root / "bench" / f"c{customers}-d{days}-s{seed}"
+    bench_dir.mkdir(parents=True, exist_ok=True)
+    stages: list[StageResult] = []
+
+    generated, peak = _run_stage("generate", bench_dir, customers, days, seed)
+    stages.append(StageResult("generate demo world", generated["seconds"], peak, 0))
+
+    # Interleave reference and ingestion runs so machine noise hits both alike.
+    reference_runs, ingest_runs = [], []
+    for _ in range(repeat):
+        reference_runs.append(_run_stage("reference_scan", bench_dir))
+        ingest_runs.append(_run_stage("ingest", bench_dir))
+    reference, reference_peak = _median(reference_runs)
+    ingested, ingest_peak = _median(ingest_runs)
+    stages.append(
+        StageResult(
+            "reference: bare DuckDB load of landing files",
+            reference["seconds"],
+            reference_peak,
+            reference["rows"],
+            runs=[r["seconds"] for r, _ in reference_runs],
+            details=reference["tables"],
+        )
+    )
+    stages.append(
+        StageResult(
+            "ingest all sources (validate, quarantine, dedupe)",
+            ingested["seconds"],
+            ingest_peak,
+            ingested["rows"],
+            reference="bare DuckDB load",
+            reference_seconds=reference["seconds"],
+            runs=[r["seconds"] for r, _ in ingest_runs],
+            details=ingested["tables"],
+        )
+    )
+    stages.append(
+        StageResult(
+            f"ingest event sources ({ingested['event_rows']:,} events)",
+            ingested["event_seconds"],
+            ingest_peak,
+            ingested["event_rows"],
+            reference="bare DuckDB load of the same event files",
+            reference_seconds=reference["event_seconds"],
+        )
+    )
+    again, again_peak, again_runs = _repeated("ingest_again", bench_dir, repeat)
+    stages.append(
+        StageResult("ingest again, no new files", again["seconds"], again_peak, 0, runs=again_runs)
+    )
+
+    config = {"customers": customers, "days": days, "seed": seed, "repeat": repeat}
+    out = bench_dir / f"bench-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
+    results = BenchResults(config, stages, out)
+    out.write_text(
+        json.dumps(
+            {
+                "config": config,
+                "stages": [asdict(s) | {"ratio": s.ratio} for s in stages],
+            },
+            indent=2,
+        )
+    )
+    return results
+
+
+def _median(runs: list[tuple[dict, float]]) -> tuple[dict, float]:
+    ordered = sorted(runs, key=lambda r: r[0]["seconds"])
+    median = ordered[len(ordered) // 2][0]
+    median["seconds"] = statistics.median(r["seconds"] for r, _ in runs)
+    median["event_seconds"] = statistics.median(r["event_seconds"] for r, _ in runs)
+    return median, max(m for _, m in runs)
+
+
+def render_table(results: BenchResults) -> Table:
+    c = results.config
+    table = Table(
+        title=f"make bench: {c['customers']:,} customers, {c['days']} days, "
+        f"median of {c['repeat']} runs"
+    )
+    for column in ("stage", "rows", "wall s", "peak MiB", "vs reference"):
+        table.add_column(column, justify="left" if column == "stage" else "right")
+    for s in results.stages:
+        ratio = f"{s.ratio:.2f}x {s.reference}" if s.ratio is not None else ""
+        table.add_row(s.stage, f"{s.rows:,}", f"{s.seconds:.2f}", f"{s.peak_mib:,.0f}", ratio)
+    return table

@@ -1,0 +1,122 @@
+"""Benchmark stages, each run in its own process so its peak memory is its own.
+
+``python -m dagster_project.bench_stages STAGE BENCH_DIR`` runs one stage and prints its result as
+one JSON line. New pipeline stages add a function here and a row in ``bench.py``.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from .ingest.contracts import CONTRACTS
+from .ingest.readers import file_format
+from .settings import data_paths
+from .warehouse import connect, quote_literal
+
+EVENT_TABLES = ("web__events", "email__events", "contact_centre__calls", "outcomes__applications")
+
+
+def generate(bench_dir: Path, customers: int, days: int, seed: int) -> dict:
+    from .demo.world import WorldConfig, generate_world
+
+    paths = data_paths(bench_dir)
+    shutil.rmtree(paths.landing, ignore_errors=True)
+    shutil.rmtree(paths.truth, ignore_errors=True)
+    started = time.perf_counter()
+    generate_world(paths, WorldConfig(customers=customers, days=days, seed=seed))
+    return {"seconds": time.perf_counter() - started}
+
+
+def _bare_scan_sql(files: list[Path]) -> str:
+    listed = "[" + ", ".join(quote_literal(str(f)) for f in files) + "]"
+    fmt = file_format(files[0])
+    if fmt == "parquet":
+        return f"read_parquet({listed})"
+    if fmt == "jsonl":
+        return f"read_json({listed}, format = 'newline_delimited', ignore_errors = true)"
+    return f"read_csv({listed}, header = true, ignore_errors = true)"
+
+
+def reference_scan(bench_dir: Path) -> dict:
+    """The reference: DuckDB loading the same landing files into a table, with no checks."""
+    landing = data_paths(bench_dir).landing
+    target = bench_dir / "reference.duckdb"
+    target.unlink(missing_ok=True)
+    per_table = {}
+    with connect(target) as conn:
+        for contract in CONTRACTS:
+            files = sorted((landing / contract.landing_subdir).glob("*.*"))
+            if not files:
+                continue
+            started = time.perf_counter()
+            conn.execute(f"CREATE TABLE {contract.name} AS SELECT * FROM {_bare_scan_sql(files)}")
+            rows = conn.execute(f"SELECT count(*) FROM {contract.name}").fetchone()[0]
+            per_table[contract.name] = {"seconds": time.perf_counter() - started, "rows": rows}
+    target.unlink(missing_ok=True)
+    return _totals(per_table)
+
+
+def ingest(bench_dir: Path) -> dict:
+    """Ingestion as the pipeline runs it, into a fresh warehouse."""
+    from .ingest.loader import load_source
+
+    paths = data_paths(bench_dir)
+    paths.warehouse.unlink(missing_ok=True)
+    per_table = {}
+    with connect(paths.warehouse) as conn:
+        for contract in CONTRACTS:
+            started = time.perf_counter()
+            report = load_source(conn, contract, paths.landing, load_id="bench")
+            per_table[contract.name] = {
+                "seconds": time.perf_counter() - started,
+                "rows": report.rows_loaded + report.rows_quarantined,
+                "quarantined": report.rows_quarantined,
+            }
+    return _totals(per_table)
+
+
+def ingest_again(bench_dir: Path) -> dict:
+    """A second ingestion with no new files: the cost of finding nothing to do."""
+    from .ingest.loader import load_source
+
+    paths = data_paths(bench_dir)
+    started = time.perf_counter()
+    with connect(paths.warehouse) as conn:
+        rows = sum(
+            load_source(conn, c, paths.landing, "bench-again").rows_loaded for c in CONTRACTS
+        )
+    return {"seconds": time.perf_counter() - started, "rows": rows}
+
+
+def _totals(per_table: dict[str, dict]) -> dict:
+    events = [t for name, t in per_table.items() if name in EVENT_TABLES]
+    return {
+        "seconds": sum(t["seconds"] for t in per_table.values()),
+        "rows": sum(t["rows"] for t in per_table.values()),
+        "event_seconds": sum(t["seconds"] for t in events),
+        "event_rows": sum(t["rows"] for t in events),
+        "tables": per_table,
+    }
+
+
+STAGES: dict[str, Callable[..., dict]] = {
+    "generate": generate,
+    "reference_scan": reference_scan,
+    "ingest": ingest,
+    "ingest_again": ingest_again,
+}
+
+
+def main(argv: list[str]) -> None:
+    stage, bench_dir, *numbers = argv
+    result = STAGES[stage](Path(bench_dir), *(int(n) for n in numbers))
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,204 @@
+"""The ``journey`` command line: the home of every task that is not in the Dagster UI."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from .settings import DataPaths, data_paths
+
+app = typer.Typer(help="journey-orchestrator: customer-journey orchestration as a data platform.")
+demo_app = typer.Typer(help="The demo world: generate it, or generate it and run the pipeline.")
+app.add_typer(demo_app, name="demo")
+console = Console()
+
+DataDirOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--data-dir",
+        envvar="JOURNEY_DATA_DIR",
+        help="Data directory (landing files, warehouse, reports). Default: data/ in the repo.",
+    ),
+]
+
+
+def _paths(data_dir: Path | None) -> DataPaths:
+    paths = data_paths(data_dir)
+    # Dagster resources and dbt read the same setting from the environment.
+    os.environ["JOURNEY_DATA_DIR"] = str(paths.root)
+    return paths
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description:<40}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TimeElapsedColumn(),
+        console=console,
+    )
+
+
+def _generate(paths: DataPaths, customers: int, days: int, seed: int) -> None:
+    from .demo.world import WorldConfig, generate_world
+
+    config = WorldConfig(customers=customers, days=days, seed=seed)
+    with _progress() as progress:
+        task = progress.add_task("generating demo world", total=1.0)
+
+        def report(stage: str, fraction: float) -> None:
+            progress.update(task, description=stage, completed=fraction)
+
+        summary = generate_world(paths, config, progress=report)
+        progress.update(task, description="demo world written", completed=1.0)
+    console.print(summary)
+
+
+@demo_app.command("generate")
+def demo_generate(
+    customers: Annotated[int, typer.Option(help="People in the world.")] = 2000,
+    days: Annotated[int, typer.Option(help="Days of activity.")] = 30,
+    seed: Annotated[
+        int, typer.Option(help="Random seed; the same seed gives the same files.")
+    ] = 42,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Write landing files (and the truth the pipeline never reads) for a demo world."""
+    _generate(_paths(data_dir), customers, days, seed)
+
+
+@demo_app.command("run")
+def demo_run(
+    customers: Annotated[int, typer.Option(help="People in the world.")] = 2000,
+    days: Annotated[int, typer.Option(help="Days of activity.")] = 30,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 42,
+    keep: Annotated[
+        bool, typer.Option(help="Keep the existing landing files and warehouse.")
+    ] = False,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Generate a demo world, run every pipeline stage through Dagster, and say where to look."""
+    from .pipeline import run_all_assets
+
+    paths = _paths(data_dir)
+    if not keep:
+        for folder in (paths.landing, paths.truth):
+            shutil.rmtree(folder, ignore_errors=True)
+        paths.warehouse.unlink(missing_ok=True)
+    _generate(paths, customers, days, seed)
+
+    console.print("[bold]Running the pipeline through Dagster...[/bold]")
+    started = time.perf_counter()
+    run = run_all_assets()
+    elapsed = time.perf_counter() - started
+    table = Table(title=f"Dagster run {run.run_id} ({elapsed:.1f} s)")
+    table.add_column("step")
+    table.add_column("seconds", justify="right")
+    for step in run.steps:
+        table.add_row(step.step, f"{step.seconds:.2f}")
+    console.print(table)
+    _print_status(paths)
+    for check in run.failed_checks:
+        console.print(f"[yellow]check did not pass: {check}[/yellow]")
+    console.print(
+        f"\n[bold]Where to look[/bold]\n"
+        f"  warehouse     {paths.warehouse}\n"
+        f"  landing files {paths.landing}\n"
+        f"  quarantine    SELECT * FROM audit.quarantine  (in the warehouse)\n"
+        f"  Dagster UI    make dev   (then open http://127.0.0.1:3000; this run is listed)\n"
+        f"  status        .venv/bin/journey status"
+    )
+    if not run.success:
+        raise typer.Exit(1)
+
+
+@app.command("ingest")
+def ingest(
+    source: Annotated[
+        list[str] | None, typer.Option(help="Only these tables, e.g. crm__customers.")
+    ] = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Load new landing files into the raw tables without Dagster (same code as the assets)."""
+    from .ingest.contracts import CONTRACTS
+    from .ingest.loader import load_source
+    from .warehouse import connect
+
+    paths = _paths(data_dir)
+    chosen = [c for c in CONTRACTS if not source or c.name in source]
+    load_id = f"cli-{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
+    with connect(paths.warehouse) as conn, _progress() as progress:
+        task = progress.add_task("ingesting", total=len(chosen))
+        for contract in chosen:
+            progress.update(task, description=contract.name)
+            report = load_source(
+                conn,
+                contract,
+                paths.landing,
+                load_id,
+                on_file=lambda f: progress.update(task, description=f[-40:]),
+            )
+            progress.advance(task)
+            for problem in report.problems:
+                progress.console.print(f"[yellow]{problem}[/yellow]")
+    _print_status(paths)
+
+
+def _print_status(paths: DataPaths) -> None:
+    from .ingest.summary import ingest_summary
+    from .warehouse import connect
+
+    if not paths.warehouse.exists():
+        console.print(f"No warehouse yet at {paths.warehouse}.")
+        return
+    with connect(paths.warehouse, read_only=True) as conn:
+        summaries = ingest_summary(conn)
+    table = Table(title=f"Raw tables in {paths.warehouse}")
+    for column in ("table", "rows", "quarantined", "files", "files with problems"):
+        table.add_column(column, justify="left" if column == "table" else "right")
+    for s in summaries:
+        table.add_row(
+            f"raw.{s.table}",
+            f"{s.rows:,}",
+            f"{s.quarantined:,}",
+            str(s.files),
+            str(s.problem_files),
+        )
+    console.print(table)
+
+
+@app.command("status")
+def status(data_dir: DataDirOption = None) -> None:
+    """Row counts, quarantine and file problems per raw table."""
+    _print_status(_paths(data_dir))
+
+
+@app.command("bench")
+def bench(
+    customers: Annotated[int, typer.Option(help="People in the benchmark world.")] = 100_000,
+    days: Annotated[int, typer.Option(help="Days of activity.")] = 90,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 42,
+    repeat: Annotated[int, typer.Option(help="Runs per timed stage; medians are reported.")] = 3,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Per-stage wall time and peak memory, beside the bare DuckDB scan of the same files."""
+    from .bench import render_table, run_benchmark
+
+    paths = _paths(data_dir)
+    results = run_benchmark(paths, customers=customers, days=days, seed=seed, repeat=repeat)
+    console.print(render_table(results))
+    console.print(f"JSON: {results.json_path}")
+
+
+if __name__ == "__main__":
+    app()
