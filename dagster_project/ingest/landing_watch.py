@@ -10,9 +10,15 @@ from .loader import discover_files
 
 
 def landing_fingerprint(landing_root: Path, contract: SourceContract) -> str:
-    """Changes whenever a file of the source appears, disappears or changes size or time."""
+    """Changes whenever a file of the source appears, disappears or changes size or time.
+
+    An empty or missing folder gives the empty string, like a source never seen.
+    """
+    files = discover_files(landing_root, contract)
+    if not files:
+        return ""
     digest = hashlib.sha256()
-    for path in discover_files(landing_root, contract):
+    for path in files:
         stat = path.stat()
         digest.update(
             f"{path.relative_to(landing_root)}|{stat.st_size}|{stat.st_mtime_ns}\n".encode()
@@ -25,4 +31,4 @@ def changed_sources(
 ) -> dict[str, str]:
     """Fingerprints of the sources whose landing folder changed since ``previous``."""
     current = {c.name: landing_fingerprint(landing_root, c) for c in contracts}
-    return {name: fp for name, fp in current.items() if previous.get(name) != fp}
+    return {name: fp for name, fp in current.items() if previous.get(name, "") != fp}
