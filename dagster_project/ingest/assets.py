@@ -78,7 +78,9 @@ def build_ingest_asset(contract: SourceContract) -> dg.AssetsDefinition:
         context: dg.AssetExecutionContext, warehouse: WarehouseResource
     ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
         with warehouse.connect() as conn:
-            report = load_source(conn, contract, warehouse.paths.landing, load_id=context.run.run_id)
+            report = load_source(
+                conn, contract, warehouse.paths.landing, load_id=context.run.run_id
+            )
             total = conn.execute(f"SELECT count(*) FROM raw.{contract.name}").fetchone()[0]
         for problem in report.problems:
             context.log.warning(problem)

@@ -183,33 +183,48 @@ class _Batch:
         )
 
     def duplicate_reasons(self) -> str:
-        """Temp table of valid rows whose key repeats in this load or was loaded before."""
+        """Temp table of valid rows whose key was loaded before or repeats within this load.
+
+        Keys are checked with hash aggregates and joins; the ordering window only runs over the
+        few keys that actually repeat, since a window over every row costs a full sort.
+        """
         contract = self.contract
-        keys = [quote_identifier(k) for k in contract.key]
+        keys = ", ".join(quote_identifier(k) for k in contract.key)
         key_text = " || ', ' || ".join(
             f"'{k}=' || coalesce(CAST(c.{quote_identifier(k)} AS VARCHAR), 'NULL')"
             for k in contract.key
         )
-        join = " AND ".join(f"r.{k} = c.{k}" for k in keys)
+        join = " AND ".join(
+            f"r.{quote_identifier(k)} = c.{quote_identifier(k)}" for k in contract.key
+        )
         name = f"_dups_{contract.name}"
         self.conn.execute(
             f"""
             CREATE OR REPLACE TEMP TABLE {name} AS
-            SELECT _file, _row, {self._record_json("c")} AS _record, CASE
-                WHEN r._source_file IS NOT NULL THEN 'duplicate key (' || {key_text}
-                    || '): already loaded from ' || r._source_file || ' row ' || r._row_number
-                ELSE 'duplicate key (' || {key_text} || '): first delivered in '
-                    || first_file || ' row ' || first_row END AS _reason
-            FROM (
-                SELECT *,
-                    row_number() OVER w AS occurrence,
-                    first_value(_file) OVER w AS first_file,
-                    first_value(_row) OVER w AS first_row
-                FROM {self.table} WHERE _reason = ''
-                WINDOW w AS (PARTITION BY {", ".join(keys)} ORDER BY _file, _row)
-            ) AS c
-            LEFT JOIN raw.{contract.name} AS r ON {join}
-            WHERE c.occurrence > 1 OR r._source_file IS NOT NULL
+            WITH earlier AS (
+                SELECT c._file, c._row, {self._record_json("c")} AS _record,
+                    'duplicate key (' || {key_text} || '): already loaded from '
+                    || r._source_file || ' row ' || r._row_number AS _reason
+                FROM {self.table} AS c JOIN raw.{contract.name} AS r ON {join}
+                WHERE c._reason = ''),
+            repeated AS (
+                SELECT {keys} FROM {self.table} WHERE _reason = ''
+                GROUP BY ALL HAVING count(*) > 1),
+            within AS (
+                SELECT c.*, row_number() OVER w AS occurrence,
+                    first_value(c._file) OVER w AS first_file,
+                    first_value(c._row) OVER w AS first_row
+                FROM {self.table} AS c JOIN repeated USING ({keys})
+                WHERE c._reason = ''
+                WINDOW w AS (PARTITION BY {keys} ORDER BY c._file, c._row))
+            SELECT * FROM earlier
+            UNION ALL
+            SELECT _file, _row, {self._record_json("c")},
+                'duplicate key (' || {key_text} || '): first delivered in '
+                || first_file || ' row ' || first_row
+            FROM within AS c
+            WHERE occurrence > 1 AND NOT EXISTS (
+                SELECT 1 FROM earlier AS e WHERE e._file = c._file AND e._row = c._row)
             """
         )
         return name
@@ -304,6 +319,27 @@ def _commit(
 ) -> None:
     fields = ", ".join(quote_identifier(f.name) for f in contract.fields)
     lineage = "?, ?"  # load id, loaded at
+    # Counted from the small temp tables, not by scanning the raw table after the insert.
+    counts: dict[tuple[str, str], int] = {}
+    for path, loaded, quarantined in conn.execute(
+        f"""
+        SELECT _file, sum(loaded), sum(quarantined) FROM (
+            SELECT _file, count(*) FILTER (WHERE _reason = '') AS loaded,
+                count(*) FILTER (WHERE _reason <> '') AS quarantined
+            FROM {batch.table} GROUP BY ALL
+            UNION ALL SELECT _file, -count(*), count(*) FROM {dups} GROUP BY ALL
+            UNION ALL SELECT _file, 0, count(*) FROM {batch.rejected} GROUP BY ALL)
+        GROUP BY ALL
+        """
+    ).fetchall():
+        counts[(path, "loaded")], counts[(path, "quarantined")] = int(loaded), int(quarantined)
+    has_dups = conn.execute(f"SELECT count(*) FROM {dups}").fetchone()[0] > 0
+    # The anti-join doubles the cost of the insert, so it only runs when there is a duplicate.
+    not_duplicate = (
+        f"AND NOT EXISTS (SELECT 1 FROM {dups} AS d WHERE d._file = c._file AND d._row = c._row)"
+        if has_dups
+        else ""
+    )
     conn.execute("BEGIN TRANSACTION")
     try:
         conn.execute(
@@ -311,8 +347,7 @@ def _commit(
             INSERT INTO raw.{contract.name}
             SELECT {fields}, _extra, _file, _row, {lineage}
             FROM {batch.table} AS c
-            WHERE _reason = '' AND NOT EXISTS (
-                SELECT 1 FROM {dups} AS d WHERE d._file = c._file AND d._row = c._row)
+            WHERE _reason = '' {not_duplicate}
             """,
             [load_id, loaded_at],
         )
@@ -328,16 +363,6 @@ def _commit(
                 SELECT _file, _row, _reason, _record FROM {batch.rejected})
             """,
             [load_id, loaded_at],
-        )
-        counts = dict(
-            ((path, kind), n)
-            for path, kind, n in conn.execute(
-                "SELECT source_file, 'quarantined', count(*) FROM audit.quarantine "
-                "WHERE load_id = ? AND source_table = ? GROUP BY ALL "
-                f"UNION ALL SELECT _source_file, 'loaded', count(*) FROM raw.{contract.name} "
-                "WHERE _load_id = ? GROUP BY ALL",
-                [load_id, contract.name, load_id],
-            ).fetchall()
         )
         rows = []
         for outcome, size, mtime, digest in manifest:

@@ -1,0 +1,297 @@
+"""How people's details get mangled on the way into a system, applied to whole columns at once.
+
+A person's true identity lives in the population; every source record "types" it again with
+fresh noise: nicknames, one-keystroke typos, first and last name the wrong way round, phones in
+whatever format the form or agent used, empty optional fields. ``NoiseTally`` keeps the realised
+rates so ``world.json`` can report what the data actually contains.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections import defaultdict
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from dagster_project.demo.config import WorldConfig
+from dagster_project.demo.formatting import concat, digits, null_where, pick
+from dagster_project.demo.vocabulary import (
+    FEMALE_FIRST_NAMES,
+    MALE_FIRST_NAMES,
+    NICKNAMES,
+    SURNAMES,
+)
+
+FIRST_NAMES: tuple[str, ...] = FEMALE_FIRST_NAMES + MALE_FIRST_NAMES
+assert len(set(FIRST_NAMES)) == len(FIRST_NAMES), "a first name is listed twice"
+
+
+@functools.cache
+def first_name_forms() -> tuple[pa.Array, np.ndarray, np.ndarray]:
+    """Every spelling a first name can take, and for each given name its short forms.
+
+    Returns (forms, options, counts): ``forms`` starts with ``FIRST_NAMES`` (so a given-name index
+    is also a form index) followed by short forms that are not given names themselves;
+    ``options[i, :counts[i]]`` are the form indices of given name i's short forms.
+    """
+    extra = sorted({s for shorts in NICKNAMES.values() for s in shorts} - set(FIRST_NAMES))
+    forms = FIRST_NAMES + tuple(extra)
+    position = {name: i for i, name in enumerate(forms)}
+    width = max(len(shorts) for shorts in NICKNAMES.values())
+    options = np.zeros((len(FIRST_NAMES), width), dtype=np.int64)
+    counts = np.zeros(len(FIRST_NAMES), dtype=np.int64)
+    for i, name in enumerate(FIRST_NAMES):
+        shorts = NICKNAMES.get(name, ())
+        counts[i] = len(shorts)
+        options[i, : len(shorts)] = [position[s] for s in shorts]
+    return pa.array(forms), options, counts
+
+
+@functools.cache
+def surname_forms() -> pa.Array:
+    return pa.array(SURNAMES)
+
+
+class NoiseTally:
+    """Counts how often each kind of noise was applied, out of how many chances."""
+
+    def __init__(self) -> None:
+        self._hits: dict[str, int] = defaultdict(int)
+        self._trials: dict[str, int] = defaultdict(int)
+
+    def observe(self, kind: str, hits: np.ndarray, trials: np.ndarray | None = None) -> None:
+        self._hits[kind] += int(np.count_nonzero(hits))
+        self._trials[kind] += len(hits) if trials is None else int(np.count_nonzero(trials))
+
+    def rates(self) -> dict[str, float]:
+        return {
+            kind: round(self._hits[kind] / self._trials[kind], 6) if self._trials[kind] else 0.0
+            for kind in sorted(self._trials)
+        }
+
+
+# ---------------------------------------------------------------------------------------- names
+
+_DELETE, _DUPLICATE, _TRANSPOSE, _SUBSTITUTE = range(4)
+_QWERTY_NEIGHBOURS = {
+    "q": "wa", "w": "qes", "e": "wrd", "r": "etf", "t": "ryg", "y": "tuh", "u": "yij", "i": "uok",
+    "o": "ipl", "p": "ol", "a": "qsz", "s": "adwx", "d": "sfec", "f": "dgrv", "g": "fhtb",
+    "h": "gjyn", "j": "hkum", "k": "jli", "l": "kop", "z": "asx", "x": "zcs", "c": "xvd",
+    "v": "cbf", "b": "vng", "n": "bmh", "m": "nj",
+}  # fmt: skip
+
+
+@functools.cache
+def _neighbour_table() -> tuple[np.ndarray, np.ndarray]:
+    """For each lowercase ASCII code point: its keyboard neighbours (padded) and how many."""
+    width = max(len(n) for n in _QWERTY_NEIGHBOURS.values())
+    table = np.zeros((128, width), dtype=np.uint32)
+    counts = np.zeros(128, dtype=np.int64)
+    for key, near in _QWERTY_NEIGHBOURS.items():
+        table[ord(key), : len(near)] = [ord(c) for c in near]
+        counts[ord(key)] = len(near)
+    return table, counts
+
+
+def _hit_neighbour_key(chars: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Replace each letter by a neighbouring key, keeping its case; other characters stay."""
+    table, counts = _neighbour_table()
+    is_upper = (chars >= ord("A")) & (chars <= ord("Z"))
+    lower = np.where(is_upper, chars + 32, chars)
+    ascii_lower = np.where(lower < 128, lower, 0)
+    n_near = counts[ascii_lower]
+    choice = (rng.random(len(chars)) * np.maximum(n_near, 1)).astype(np.int64)
+    near = table[ascii_lower, choice]
+    near = np.where(is_upper, near - 32, near)
+    return np.where(n_near > 0, near, chars).astype(np.uint32)
+
+
+def _one_typo(words: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Each string with one keystroke error: a letter dropped, doubled, swapped or mis-hit.
+
+    Strings are handled as a (rows, code points) matrix so the edit is a gather, not a loop.
+    """
+    n = len(words)
+    width = words.dtype.itemsize // 4 + 1  # one spare column so a doubled letter fits
+    codes = np.zeros((n, width), dtype=np.uint32)
+    codes[:, :-1] = words.view(np.uint32).reshape(n, width - 1)
+    length = np.count_nonzero(codes, axis=1)
+    kind = rng.integers(0, 4, n)
+    kind[length < 3] = _DUPLICATE  # dropping or swapping letters of "Al" leaves too little
+    pos = (rng.random(n) * length).astype(np.int64)
+    pos = np.where(kind == _TRANSPOSE, np.minimum(pos, np.maximum(length - 2, 0)), pos)
+    col = np.arange(width)[None, :]
+    at = pos[:, None]
+    source = np.broadcast_to(col, (n, width))
+    kinds = kind[:, None]
+    source = np.where(kinds == _DELETE, np.minimum(col + (col >= at), width - 1), source)
+    source = np.where(kinds == _DUPLICATE, col - (col > at), source)
+    source = np.where((kinds == _TRANSPOSE) & (col == at), at + 1, source)
+    source = np.where((kinds == _TRANSPOSE) & (col == at + 1), at, source)
+    typed = np.take_along_axis(codes, source, axis=1)
+    rows = np.flatnonzero(kind == _SUBSTITUTE)
+    typed[rows, pos[rows]] = _hit_neighbour_key(typed[rows, pos[rows]], rng)
+    # Swapping "ll" or mis-hitting an apostrophe changes nothing: double a letter instead.
+    same = np.flatnonzero((typed == codes).all(axis=1))
+    typed[same] = np.take_along_axis(codes[same], col - (col > pos[same, None]), axis=1)
+    return np.ascontiguousarray(typed).view(f"<U{width}").ravel()
+
+
+def with_typos(values: pa.Array, rows: np.ndarray, rng: np.random.Generator) -> pa.Array:
+    """``values`` with one typo in each non-null value where ``rows`` is True."""
+    rows = rows & ~np.asarray(values.is_null(), dtype=bool)
+    if not rows.any():
+        return values
+    chosen = values.filter(pa.array(rows)).to_numpy(zero_copy_only=False).astype(str)
+    return pc.replace_with_mask(values, pa.array(rows), pa.array(_one_typo(chosen, rng)))
+
+
+def with_nicknames(
+    first_name: np.ndarray, rng: np.random.Generator, rate: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Swap given names for a short form at ``rate`` where one exists.
+
+    Returns the form indices, which rows used a short form, and which rows could have.
+    """
+    _, options, counts = first_name_forms()
+    n_forms = counts[first_name]
+    eligible = n_forms > 0
+    used = eligible & (rng.random(len(first_name)) < rate)
+    choice = (rng.random(len(first_name)) * np.maximum(n_forms, 1)).astype(np.int64)
+    forms = np.where(used, options[first_name, choice], first_name)
+    return forms, used, eligible
+
+
+@dataclass(frozen=True)
+class TypedNames:
+    """A person's names as one record captured them, and which noise went in."""
+
+    first: pa.Array
+    last: pa.Array
+    nickname: np.ndarray
+    nickname_eligible: np.ndarray
+    typo: np.ndarray
+    swapped: np.ndarray
+
+    def tally(self, tally: NoiseTally) -> None:
+        tally.observe("nickname_rate", self.nickname, self.nickname_eligible)
+        tally.observe("typo_rate", self.typo)
+        tally.observe("swapped_name_rate", self.swapped)
+
+
+def type_names(
+    first_name: np.ndarray,
+    last_name: np.ndarray,
+    rng: np.random.Generator,
+    config: WorldConfig,
+    intensity: float = 1.0,
+) -> TypedNames:
+    """Names as typed into a form: nicknames, then typos, then first/last swapped.
+
+    ``intensity`` scales every rate, for records typed more carelessly than usual.
+    """
+    n = len(first_name)
+    forms, nickname, eligible = with_nicknames(
+        first_name, rng, min(1.0, config.nickname_rate * intensity)
+    )
+    first = pick(first_name_forms()[0], forms)
+    last = pick(surname_forms(), last_name)
+    typo = rng.random(n) < min(1.0, config.typo_rate * intensity)
+    in_first = rng.random(n) < 0.5
+    first = with_typos(first, typo & in_first, rng)
+    last = with_typos(last, typo & ~in_first, rng)
+    swapped = rng.random(n) < min(1.0, config.swapped_name_rate * intensity)
+    if swapped.any():
+        swap = pa.array(swapped)
+        first, last = pc.if_else(swap, last, first), pc.if_else(swap, first, last)
+    return TypedNames(first, last, nickname, eligible, typo, swapped)
+
+
+# How an agent writes a caller's name into the call record: (share, layout).
+_CALLER_NAME_LAYOUTS = (
+    (0.60, "First Last"),
+    (0.20, "LAST, First"),
+    (0.10, "first last"),
+    (0.05, "FIRST LAST"),
+    (0.05, "Last, First"),
+)
+
+
+def caller_names(names: TypedNames, rng: np.random.Generator) -> pa.Array:
+    """One free-text name per call in the layout the agent happened to use."""
+    shares = np.array([share for share, _ in _CALLER_NAME_LAYOUTS])
+    layout = np.searchsorted(np.cumsum(shares), rng.random(len(names.first)) * shares.sum())
+    layout = np.minimum(layout, len(shares) - 1)
+    first, last = names.first, names.last
+    rendered = [
+        concat(first, " ", last),
+        concat(pc.utf8_upper(last), ", ", first),
+        pc.utf8_lower(concat(first, " ", last)),
+        pc.utf8_upper(concat(first, " ", last)),
+        concat(last, ", ", first),
+    ]
+    return pc.choose(pa.array(layout.astype(np.int8)), *rendered)
+
+
+# --------------------------------------------------------------------------------------- phones
+
+# Layouts of a 10-digit number: A = area code, E = exchange, L = line. The first is canonical.
+_PHONE_LAYOUTS: tuple[tuple[str, ...], ...] = (
+    ("+1", "A", "E", "L"),
+    ("+1 (", "A", ") ", "E", "-", "L"),
+    ("(", "A", ") ", "E", "-", "L"),
+    ("A", ".", "E", ".", "L"),
+    ("A", "E", "L"),
+    ("A", "-", "E", "-", "L"),
+    ("1-", "A", "-", "E", "-", "L"),
+)
+
+
+def e164(numbers: np.ndarray) -> pa.Array:
+    """Canonical phones (``+15552013344``); numbers <= 0 mean no phone and give null."""
+    return render_phones(numbers, np.zeros(len(numbers), dtype=np.int64))
+
+
+def render_phones(numbers: np.ndarray, layout: np.ndarray) -> pa.Array:
+    """10-digit numbers in the given ``_PHONE_LAYOUTS`` layout; numbers <= 0 give null."""
+    numbers = np.asarray(numbers, dtype=np.int64)
+    parts = {
+        "A": digits(numbers // 10_000_000, 3),
+        "E": digits(numbers // 10_000 % 1000, 3),
+        "L": digits(numbers % 10_000, 4),
+    }
+    used = np.unique(layout)
+    rendered = {int(i): concat(*(parts.get(p, p) for p in _PHONE_LAYOUTS[i])) for i in used}
+    if len(used) == 1:
+        phones = rendered[int(used[0])]
+    else:
+        slot = np.searchsorted(used, layout).astype(np.int8)
+        phones = pc.choose(pa.array(slot), *(rendered[int(i)] for i in used))
+    return null_where(phones, numbers <= 0)
+
+
+def type_phones(
+    numbers: np.ndarray, rng: np.random.Generator, config: WorldConfig, tally: NoiseTally
+) -> pa.Array:
+    """Phones as typed: some in a local layout instead of E.164, some left empty."""
+    n = len(numbers)
+    varied = rng.random(n) < config.phone_format_rate
+    layout = np.where(varied, rng.integers(1, len(_PHONE_LAYOUTS), n), 0)
+    present = np.asarray(numbers) > 0
+    tally.observe("phone_format_rate", varied & present, present)
+    return blank(render_phones(numbers, layout), rng, config, tally)
+
+
+# ------------------------------------------------------------------------------ missing fields
+
+
+def blank(
+    values: pa.Array, rng: np.random.Generator, config: WorldConfig, tally: NoiseTally
+) -> pa.Array:
+    """Leave an optional field empty at ``missing_field_rate``, the way forms get skipped."""
+    missing = rng.random(len(values)) < config.missing_field_rate
+    tally.observe("missing_field_rate", missing)
+    return null_where(values, missing)

@@ -1,0 +1,271 @@
+"""The words the demo world is made of: names, nicknames, places, email domains.
+
+A US-like world. Lists are ordered roughly by popularity because the population samples them with
+Zipf-like weights; reordering an entry changes how common it is. Email and web domains use the
+reserved ``.example`` TLD so nothing generated can ever reach a real mailbox or site.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+FEMALE_FIRST_NAMES: tuple[str, ...] = (
+    "Mary", "Patricia", "Jennifer", "Linda", "Elizabeth", "Barbara", "Susan", "Jessica", "Sarah",
+    "Karen", "Lisa", "Nancy", "Betty", "Margaret", "Sandra", "Ashley", "Kimberly", "Emily", "Donna",
+    "Michelle", "Carol", "Amanda", "Dorothy", "Melissa", "Deborah", "Stephanie", "Rebecca", "Sharon",
+    "Laura", "Cynthia", "Kathleen", "Amy", "Angela", "Shirley", "Anna", "Brenda", "Pamela", "Emma",
+    "Nicole", "Helen", "Samantha", "Katherine", "Christine", "Debra", "Rachel", "Carolyn", "Janet",
+    "Catherine", "Maria", "Heather", "Diane", "Ruth", "Julie", "Olivia", "Joyce", "Virginia",
+    "Victoria", "Kelly", "Lauren", "Christina", "Joan", "Evelyn", "Judith", "Megan", "Andrea",
+    "Cheryl", "Hannah", "Jacqueline", "Martha", "Gloria", "Teresa", "Ann", "Sara", "Madison",
+    "Frances", "Kathryn", "Janice", "Jean", "Abigail", "Alice", "Sophia", "Grace", "Denise",
+    "Amber", "Doris", "Marilyn", "Danielle", "Beverly", "Isabella", "Theresa", "Diana", "Natalie",
+    "Brittany", "Charlotte", "Marie", "Kayla", "Alexis", "Lori", "Priya", "Mei", "Aisha", "Sofia",
+    "Camila", "Lucia", "Fatima", "Yuki", "Ana", "Ingrid", "Chloe", "Zoe",
+)  # fmt: skip
+
+MALE_FIRST_NAMES: tuple[str, ...] = (
+    "James", "Robert", "John", "Michael", "David", "William", "Richard", "Joseph", "Thomas",
+    "Christopher", "Charles", "Daniel", "Matthew", "Anthony", "Mark", "Donald", "Steven", "Andrew",
+    "Paul", "Joshua", "Kenneth", "Kevin", "Brian", "George", "Timothy", "Ronald", "Jason", "Edward",
+    "Jeffrey", "Ryan", "Jacob", "Gary", "Nicholas", "Eric", "Jonathan", "Stephen", "Larry",
+    "Justin", "Scott", "Brandon", "Benjamin", "Samuel", "Gregory", "Alexander", "Patrick", "Frank",
+    "Raymond", "Jack", "Dennis", "Jerry", "Tyler", "Aaron", "Jose", "Adam", "Nathan", "Henry",
+    "Zachary", "Douglas", "Peter", "Kyle", "Noah", "Ethan", "Jeremy", "Walter", "Christian", "Keith",
+    "Roger", "Terry", "Austin", "Sean", "Gerald", "Carl", "Harold", "Dylan", "Arthur", "Lawrence",
+    "Jordan", "Jesse", "Bryan", "Billy", "Bruce", "Gabriel", "Joe", "Logan", "Alan", "Juan",
+    "Albert", "Willie", "Elijah", "Wayne", "Randy", "Vincent", "Liam", "Mason", "Carlos", "Luis",
+    "Raj", "Wei", "Omar", "Hiroshi", "Mohammed", "Diego", "Lars", "Theodore",
+)  # fmt: skip
+
+# Given name -> the short forms people use for it. Several short forms are shared (Chris, Sam,
+# Kate) and some are given names in their own right (Billy, Jerry, Joe): both are real ambiguities
+# identity resolution has to live with.
+NICKNAMES: dict[str, tuple[str, ...]] = {
+    "William": ("Bill", "Will", "Billy"),
+    "Robert": ("Bob", "Rob", "Bobby"),
+    "Richard": ("Rick", "Rich", "Dick"),
+    "James": ("Jim", "Jimmy", "Jamie"),
+    "John": ("Jack", "Johnny"),
+    "Michael": ("Mike", "Mikey"),
+    "David": ("Dave",),
+    "Joseph": ("Joe", "Joey"),
+    "Thomas": ("Tom", "Tommy"),
+    "Christopher": ("Chris",),
+    "Charles": ("Charlie", "Chuck"),
+    "Daniel": ("Dan", "Danny"),
+    "Matthew": ("Matt",),
+    "Anthony": ("Tony",),
+    "Donald": ("Don",),
+    "Steven": ("Steve",),
+    "Stephen": ("Steve",),
+    "Andrew": ("Andy", "Drew"),
+    "Joshua": ("Josh",),
+    "Kenneth": ("Ken", "Kenny"),
+    "Timothy": ("Tim",),
+    "Ronald": ("Ron",),
+    "Edward": ("Ed", "Eddie", "Ted"),
+    "Jeffrey": ("Jeff",),
+    "Nicholas": ("Nick",),
+    "Jonathan": ("Jon",),
+    "Lawrence": ("Larry",),
+    "Benjamin": ("Ben",),
+    "Samuel": ("Sam",),
+    "Gregory": ("Greg",),
+    "Alexander": ("Alex",),
+    "Patrick": ("Pat",),
+    "Raymond": ("Ray",),
+    "Gerald": ("Jerry",),
+    "Zachary": ("Zach",),
+    "Douglas": ("Doug",),
+    "Peter": ("Pete",),
+    "Walter": ("Walt",),
+    "Harold": ("Harry",),
+    "Albert": ("Al",),
+    "Vincent": ("Vince",),
+    "Nathan": ("Nate",),
+    "Gabriel": ("Gabe",),
+    "Jacob": ("Jake",),
+    "Arthur": ("Art",),
+    "Theodore": ("Ted", "Teddy"),
+    "Elizabeth": ("Liz", "Beth", "Betty"),
+    "Katherine": ("Kate", "Kathy", "Katie"),
+    "Catherine": ("Cathy", "Kate"),
+    "Kathleen": ("Kathy",),
+    "Kathryn": ("Kate", "Kathy"),
+    "Margaret": ("Maggie", "Peggy", "Meg"),
+    "Patricia": ("Pat", "Patty", "Trish"),
+    "Jennifer": ("Jen", "Jenny"),
+    "Susan": ("Sue", "Susie"),
+    "Deborah": ("Debbie", "Deb"),
+    "Debra": ("Debbie",),
+    "Rebecca": ("Becky", "Becca"),
+    "Stephanie": ("Steph",),
+    "Samantha": ("Sam",),
+    "Christine": ("Chris", "Chrissy"),
+    "Christina": ("Tina", "Chris"),
+    "Victoria": ("Vicky", "Tori"),
+    "Jacqueline": ("Jackie",),
+    "Pamela": ("Pam",),
+    "Cynthia": ("Cindy",),
+    "Dorothy": ("Dot", "Dottie"),
+    "Abigail": ("Abby",),
+    "Alexis": ("Lexi",),
+    "Judith": ("Judy",),
+    "Theresa": ("Terri", "Tess"),
+    "Teresa": ("Terri",),
+    "Frances": ("Fran",),
+    "Sandra": ("Sandy",),
+    "Barbara": ("Barb",),
+    "Amanda": ("Mandy",),
+    "Kimberly": ("Kim",),
+    "Jessica": ("Jess",),
+    "Madison": ("Maddie",),
+    "Melissa": ("Missy", "Mel"),
+    "Isabella": ("Bella",),
+    "Sophia": ("Sophie",),
+    "Natalie": ("Nat",),
+    "Evelyn": ("Evie",),
+    "Virginia": ("Ginny",),
+    "Danielle": ("Dani",),
+    "Beverly": ("Bev",),
+    "Olivia": ("Liv",),
+    "Charlotte": ("Charlie",),
+}
+
+SURNAMES: tuple[str, ...] = (
+    "Smith", "Johnson", "Williams", "Brown", "Jones", "Garcia", "Miller", "Davis", "Rodriguez",
+    "Martinez", "Hernandez", "Lopez", "Gonzalez", "Wilson", "Anderson", "Thomas", "Taylor", "Moore",
+    "Jackson", "Martin", "Lee", "Perez", "Thompson", "White", "Harris", "Sanchez", "Clark",
+    "Ramirez", "Lewis", "Robinson", "Walker", "Young", "Allen", "King", "Wright", "Scott", "Torres",
+    "Nguyen", "Hill", "Flores", "Green", "Adams", "Nelson", "Baker", "Hall", "Rivera", "Campbell",
+    "Mitchell", "Carter", "Roberts", "Gomez", "Phillips", "Evans", "Turner", "Diaz", "Parker",
+    "Cruz", "Edwards", "Collins", "Reyes", "Stewart", "Morris", "Morales", "Murphy", "Cook",
+    "Rogers", "Gutierrez", "Ortiz", "Morgan", "Cooper", "Peterson", "Bailey", "Reed", "Kelly",
+    "Howard", "Ramos", "Kim", "Cox", "Ward", "Richardson", "Watson", "Brooks", "Chavez", "Wood",
+    "James", "Bennett", "Gray", "Mendoza", "Ruiz", "Hughes", "Price", "Alvarez", "Castillo",
+    "Sanders", "Patel", "Myers", "Long", "Ross", "Foster", "Jimenez", "Powell", "Jenkins", "Perry",
+    "Russell", "Sullivan", "Bell", "Coleman", "Butler", "Henderson", "Barnes", "Gonzales", "Fisher",
+    "Vasquez", "Simmons", "Romero", "Jordan", "Patterson", "Alexander", "Hamilton", "Graham",
+    "Reynolds", "Griffin", "Wallace", "Moreno", "West", "Cole", "Hayes", "Bryant", "Herrera",
+    "Gibson", "Ellis", "Tran", "Medina", "Aguilar", "Stevens", "Murray", "Ford", "Castro",
+    "Marshall", "Owens", "Harrison", "Fernandez", "McDonald", "Woods", "Washington", "Kennedy",
+    "Wells", "Vargas", "Henry", "Chen", "Freeman", "Webb", "Tucker", "Guzman", "Burns", "Crawford",
+    "Olson", "Simpson", "Porter", "Hunter", "Gordon", "Mendez", "Silva", "Shaw", "Snyder", "Mason",
+    "Dixon", "Munoz", "Hunt", "Hicks", "Holmes", "Palmer", "Wagner", "Black", "Robertson", "Boyd",
+    "Rose", "Stone", "Salazar", "Fox", "Warren", "Mills", "Meyer", "Rice", "Schmidt", "Garza",
+    "Daniels", "Ferguson", "Nichols", "Stephens", "Soto", "Weaver", "Ryan", "Gardner", "Payne",
+    "Grant", "Dunn", "Kelley", "Spencer", "Hawkins", "Arnold", "Pierce", "Vazquez", "Hansen",
+    "Peters", "Santos", "Hart", "Bradley", "Knight", "Elliott", "Cunningham", "Duncan", "Armstrong",
+    "Hudson", "Carroll", "Lane", "Riley", "Andrews", "Alvarado", "Ray", "Delgado", "Berry",
+    "Perkins", "Hoffman", "Johnston", "Matthews", "Pena", "Richards", "Willis", "Carpenter",
+    "Lawrence", "Sandoval", "O'Brien", "O'Connor", "Wong", "Singh", "Shah", "Yamamoto", "Kowalski",
+    "Novak", "Rossi", "Muller", "Dubois", "Larsen", "Okafor", "Haddad", "Ivanov", "Schneider",
+)  # fmt: skip
+
+STREET_NAMES: tuple[str, ...] = (
+    "Main", "Oak", "Pine", "Maple", "Cedar", "Elm", "Washington", "Lake", "Hill", "Park", "Walnut",
+    "Sunset", "Lincoln", "Jackson", "Church", "River", "Willow", "Highland", "Meadow", "Forest",
+    "Jefferson", "Adams", "Madison", "Franklin", "Spring", "Ridge", "Cherry", "Chestnut", "Hickory",
+    "Spruce", "Birch", "Dogwood", "Magnolia", "Laurel", "Sycamore", "Poplar", "Mill", "Valley",
+    "Center", "Market", "Union", "Broad", "High", "Water", "Bridge", "School", "Prospect",
+    "Pleasant", "Summit", "Grove", "Orchard", "Liberty", "Heritage", "Colonial", "Fairview",
+    "Greenwood", "Lakeview", "Riverside", "Woodland", "Hillcrest", "Cambridge", "Oxford", "Windsor",
+    "Chapel", "Harbor", "Bay", "Ocean", "Canyon", "Mesa", "Aspen", "Juniper", "Sage", "Mission",
+    "Vista", "Rosewood", "Briarwood", "Kingston", "Foxglove",
+)  # fmt: skip
+
+# (abbreviated, spelled out): records disagree on which one they use.
+STREET_SUFFIXES: tuple[tuple[str, str], ...] = (
+    ("St", "Street"),
+    ("Ave", "Avenue"),
+    ("Rd", "Road"),
+    ("Dr", "Drive"),
+    ("Ln", "Lane"),
+    ("Blvd", "Boulevard"),
+    ("Ct", "Court"),
+    ("Pl", "Place"),
+    ("Way", "Way"),
+    ("Ter", "Terrace"),
+    ("Cir", "Circle"),
+)
+
+
+@dataclass(frozen=True)
+class City:
+    name: str
+    state: str
+    zip_prefix: str  # first three digits of every postcode in the city
+    area_code: int
+    time_zone: str
+    weight: float  # relative share of the population
+
+
+CITIES: tuple[City, ...] = (
+    City("New York", "NY", "100", 212, "America/New_York", 8.0),
+    City("Brooklyn", "NY", "112", 718, "America/New_York", 5.0),
+    City("Buffalo", "NY", "142", 716, "America/New_York", 1.0),
+    City("Boston", "MA", "021", 617, "America/New_York", 3.0),
+    City("Philadelphia", "PA", "191", 215, "America/New_York", 4.0),
+    City("Pittsburgh", "PA", "152", 412, "America/New_York", 1.5),
+    City("Baltimore", "MD", "212", 410, "America/New_York", 1.5),
+    City("Washington", "DC", "200", 202, "America/New_York", 2.0),
+    City("Richmond", "VA", "232", 804, "America/New_York", 1.0),
+    City("Charlotte", "NC", "282", 704, "America/New_York", 2.0),
+    City("Raleigh", "NC", "276", 919, "America/New_York", 1.5),
+    City("Atlanta", "GA", "303", 404, "America/New_York", 3.0),
+    City("Miami", "FL", "331", 305, "America/New_York", 3.0),
+    City("Orlando", "FL", "328", 407, "America/New_York", 2.0),
+    City("Tampa", "FL", "336", 813, "America/New_York", 2.0),
+    City("Jacksonville", "FL", "322", 904, "America/New_York", 1.5),
+    City("Detroit", "MI", "482", 313, "America/Detroit", 2.0),
+    City("Columbus", "OH", "432", 614, "America/New_York", 2.0),
+    City("Cleveland", "OH", "441", 216, "America/New_York", 1.5),
+    City("Indianapolis", "IN", "462", 317, "America/Indiana/Indianapolis", 2.0),
+    City("Chicago", "IL", "606", 312, "America/Chicago", 6.0),
+    City("Milwaukee", "WI", "532", 414, "America/Chicago", 1.5),
+    City("Minneapolis", "MN", "554", 612, "America/Chicago", 2.0),
+    City("St. Louis", "MO", "631", 314, "America/Chicago", 1.5),
+    City("Kansas City", "MO", "641", 816, "America/Chicago", 1.5),
+    City("Nashville", "TN", "372", 615, "America/Chicago", 2.0),
+    City("Memphis", "TN", "381", 901, "America/Chicago", 1.0),
+    City("New Orleans", "LA", "701", 504, "America/Chicago", 1.0),
+    City("Houston", "TX", "770", 713, "America/Chicago", 4.0),
+    City("Dallas", "TX", "752", 214, "America/Chicago", 4.0),
+    City("Austin", "TX", "787", 512, "America/Chicago", 2.5),
+    City("San Antonio", "TX", "782", 210, "America/Chicago", 2.5),
+    City("Denver", "CO", "802", 303, "America/Denver", 2.5),
+    City("Salt Lake City", "UT", "841", 801, "America/Denver", 1.0),
+    City("Albuquerque", "NM", "871", 505, "America/Denver", 1.0),
+    City("Phoenix", "AZ", "850", 602, "America/Phoenix", 3.0),
+    City("Tucson", "AZ", "857", 520, "America/Phoenix", 1.0),
+    City("Las Vegas", "NV", "891", 702, "America/Los_Angeles", 2.0),
+    City("Los Angeles", "CA", "900", 213, "America/Los_Angeles", 7.0),
+    City("San Diego", "CA", "921", 619, "America/Los_Angeles", 3.0),
+    City("San Francisco", "CA", "941", 415, "America/Los_Angeles", 3.0),
+    City("San Jose", "CA", "951", 408, "America/Los_Angeles", 2.0),
+    City("Sacramento", "CA", "958", 916, "America/Los_Angeles", 1.5),
+    City("Portland", "OR", "972", 503, "America/Los_Angeles", 2.0),
+    City("Seattle", "WA", "981", 206, "America/Los_Angeles", 3.0),
+    City("Anchorage", "AK", "995", 907, "America/Anchorage", 0.5),
+    City("Honolulu", "HI", "968", 808, "Pacific/Honolulu", 0.7),
+)
+
+COUNTRY = "US"
+
+# (domain, share of mailboxes)
+EMAIL_DOMAINS: tuple[tuple[str, float], ...] = (
+    ("gmail.example", 0.35),
+    ("yahoo.example", 0.12),
+    ("outlook.example", 0.12),
+    ("icloud.example", 0.10),
+    ("hotmail.example", 0.08),
+    ("comcast.example", 0.05),
+    ("aol.example", 0.04),
+    ("proton.example", 0.04),
+    ("att.example", 0.04),
+    ("verizon.example", 0.04),
+    ("fastmail.example", 0.02),
+)
+
+BANK_SITE = "https://www.harborbank.example"
