@@ -34,7 +34,7 @@ install: $(BIN)/.installed
 
 dagster-home:
 	@mkdir -p "$(DAGSTER_HOME)"
-	@cp dagster.yaml "$(DAGSTER_HOME)/dagster.yaml"
+	@cp dagster_instance.yaml "$(DAGSTER_HOME)/dagster.yaml"
 
 demo: install dagster-home
 	$(BIN)/journey demo run --customers $(CUSTOMERS) --days $(DAYS) --seed $(SEED)

@@ -57,8 +57,7 @@ def test_ingestion_materializes_through_dagster(landing_world: Path) -> None:
         )
         assert result.success
         materialization = next(
-            m
-            for m in result.asset_materializations_for_node("raw__contact_centre__calls")
+            m for m in result.asset_materializations_for_node("raw__contact_centre__calls")
         )
         metadata = materialization.metadata
         assert metadata["rows_loaded"].value == 3
@@ -92,6 +91,30 @@ def test_landing_sensor_requests_only_changed_sources(landing_world: Path, monke
             [good_row(CONTACT_CENTRE_CALLS, 50)],
             "csv",
         )
-        again = landing_files_sensor(dg.build_sensor_context(instance=instance, cursor=first.cursor))
+        again = landing_files_sensor(
+            dg.build_sensor_context(instance=instance, cursor=first.cursor)
+        )
         assert len(again.run_requests) == 1
         assert again.run_requests[0].run_key != first.run_requests[0].run_key
+
+
+def test_workspace_yaml_loads_the_code_location(tmp_path: Path) -> None:
+    """What `make dev` loads: the code location named in workspace.yaml validates."""
+    import os
+    import subprocess
+    import sys
+
+    from dagster_project.settings import REPO_ROOT
+
+    dagster = Path(sys.executable).parent / "dagster"
+    env = os.environ | {"DAGSTER_HOME": str(tmp_path), "JOURNEY_DATA_DIR": str(tmp_path)}
+    result = subprocess.run(
+        [str(dagster), "definitions", "validate", "-w", "workspace.yaml"],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "journey_orchestrator" in result.stdout + result.stderr
