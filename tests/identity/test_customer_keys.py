@@ -57,3 +57,12 @@ def test_retired_keys_are_never_reissued() -> None:
     assert list(gone.history["event"]) == ["created", "retired"]
     back = assign_customer_keys(clusters({"a": 1}), gone.keys, issued={key_of(first, "a")})
     assert key_of(back, "a") != key_of(first, "a")
+
+
+def test_components_follow_edges_and_name_clusters_by_smallest_id() -> None:
+    from dagster_project.identity.graph import components
+
+    nodes = pd.Series(["c", "a", "b", "d", "e"])
+    edges = pd.DataFrame({"left": ["a", "d", "x"], "right": ["c", "e", "b"]})
+    out = components(nodes, edges).set_index("record_id")["cluster_id"].to_dict()
+    assert out == {"a": "a", "c": "a", "b": "b", "d": "d", "e": "d"}
