@@ -1,0 +1,188 @@
+"""The one resolver: normalised person records in, clusters out, through Splink on DuckDB.
+
+Used by the pipeline's identity assets and by ``journey resolve`` alike. Training and prediction
+are separate steps so the pipeline can train in one asset, save the model as a versioned JSON
+artefact, and predict with the latest model in another.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+from splink import DuckDBAPI, Linker
+from splink.internals.exceptions import EMTrainingException
+from splink.internals.splink_dataframe import SplinkDataFrame
+
+from ..warehouse import quote_identifier
+from .graph import components
+from .normalise import NORMALISED_COLUMNS
+from .splink_settings import (
+    build_settings,
+    deterministic_rules,
+    training_blocking_rules,
+    usable_columns,
+)
+
+log = logging.getLogger(__name__)
+
+COMPARED_COLUMNS = tuple(c for c in NORMALISED_COLUMNS if c != "record_id")
+
+
+@dataclass(frozen=True)
+class ResolverConfig:
+    match_threshold: float = 0.95
+    predict_threshold: float = 0.5
+    u_max_pairs: float = 2e6
+    seed: int = 42
+    prior_recall: float = 0.7
+
+
+@dataclass
+class Resolution:
+    clusters: pd.DataFrame  # record_id, cluster_id
+    comparisons: int
+    matched_pairs: int
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+class Timer:
+    def __init__(self) -> None:
+        self.timings: dict[str, float] = {}
+
+    @contextmanager
+    def phase(self, name: str) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.timings[name] = round(time.perf_counter() - started, 3)
+
+
+def linkable_columns(conn: duckdb.DuckDBPyConnection, table: str) -> set[str]:
+    """Normalised fields that enough records carry to be compared."""
+    shares = ", ".join(
+        f"avg(CASE WHEN {quote_identifier(c)} IS NULL THEN 0 ELSE 1 END)" for c in COMPARED_COLUMNS
+    )
+    row = conn.execute(f"SELECT {shares} FROM {table}").fetchone()
+    return usable_columns(dict(zip(COMPARED_COLUMNS, (v or 0.0 for v in row), strict=True)))
+
+
+def _linker(
+    conn: duckdb.DuckDBPyConnection, table: str, settings
+) -> tuple[Linker, SplinkDataFrame]:
+    records = DuckDBAPI(connection=conn).register(table)
+    return Linker(records, settings), records
+
+
+def train_model(
+    conn: duckdb.DuckDBPyConnection,
+    table: str,
+    config: ResolverConfig = ResolverConfig(),
+    timer: Timer | None = None,
+) -> dict:
+    """Unsupervised training: prior from near-certain rules, u by sampling, m by EM sessions."""
+    timer = timer or Timer()
+    columns = linkable_columns(conn, table)
+    linker, _ = _linker(conn, table, build_settings(columns))
+    with timer.phase("train: prior"):
+        linker.training.estimate_probability_two_random_records_match(
+            deterministic_rules(columns), recall=config.prior_recall
+        )
+    with timer.phase("train: u by random sampling"):
+        linker.training.estimate_u_using_random_sampling(
+            max_pairs=config.u_max_pairs, seed=config.seed
+        )
+    with timer.phase("train: m by expectation maximisation"):
+        for rule in training_blocking_rules(columns):
+            try:
+                linker.training.estimate_parameters_using_expectation_maximisation(
+                    rule, estimate_without_term_frequencies=True
+                )
+            except EMTrainingException:
+                # No pairs agree on this rule (say, every email is unique): the other
+                # sessions still estimate the fields this one would have.
+                log.warning("EM session skipped, no record pairs: %s", rule)
+    return linker.misc.save_model_to_json()
+
+
+def predict_clusters(
+    conn: duckdb.DuckDBPyConnection,
+    table: str,
+    model: dict,
+    config: ResolverConfig = ResolverConfig(),
+    extra_edges: pd.DataFrame | None = None,
+    timer: Timer | None = None,
+    keep_predictions_as: str | None = None,
+) -> Resolution:
+    """Score candidate pairs with ``model`` and cluster by connected components.
+
+    ``extra_edges`` (``left``, ``right`` record ids) are deterministic links joined into the same
+    graph. With ``keep_predictions_as`` the scored pairs stay as that table for charts.
+    """
+    timer = timer or Timer()
+    linker, _ = _linker(conn, table, model)
+    with timer.phase("predict"):
+        predictions = linker.inference.predict(threshold_match_probability=config.predict_threshold)
+    physical = predictions.physical_name
+    comparisons = _count_comparisons(linker, timer)
+    with timer.phase("cluster"):
+        edges = conn.execute(
+            f"SELECT record_id_l AS left, record_id_r AS right FROM {physical} "
+            f"WHERE match_probability >= ? AND NOT ({_household_guard(conn, physical)})",
+            [config.match_threshold],
+        ).df()
+        matched = len(edges)
+        if extra_edges is not None and len(extra_edges):
+            edges = pd.concat([edges, extra_edges[["left", "right"]]], ignore_index=True)
+        nodes = conn.execute(f"SELECT record_id FROM {table}").df()["record_id"]
+        clusters = components(nodes, edges)
+    if keep_predictions_as:
+        conn.execute(f"CREATE OR REPLACE TABLE {keep_predictions_as} AS SELECT * FROM {physical}")
+    predictions.drop_table_from_database_and_remove_from_cache()
+    return Resolution(clusters, comparisons, matched, timer.timings)
+
+
+def _household_guard(conn: duckdb.DuckDBPyConnection, predictions: str) -> str:
+    """Pairs that must not link however much else agrees: a different person at the same home.
+
+    Household members share surname, address and phone; only given name and date of birth tell
+    them apart. A pair whose given names fall in the "else" level (not equal, not a nickname,
+    not a typo, not swapped) and whose dates of birth do not agree (or are unknown) stays
+    apart, unless an identifier that is personal (email, national id) is identical.
+    """
+    columns = {r[0] for r in conn.execute(f"DESCRIBE {predictions}").fetchall()}
+    if "gamma_first_name" not in columns:
+        return "false"
+    # Levels 3 and up: exact, one typo, or within a month; a spouse is often within ten years.
+    dob_disagrees = "gamma_dob < 3" if "gamma_dob" in columns else "true"
+    personal = [
+        f"{gamma} = {level}"
+        for gamma, level in (("gamma_email", 4), ("gamma_national_id", 2))
+        if gamma in columns
+    ]
+    same_personal_id = " OR ".join(personal) or "false"
+    return f"gamma_first_name = 0 AND {dob_disagrees} AND NOT ({same_personal_id})"
+
+
+def _count_comparisons(linker: Linker, timer: Timer) -> int:
+    with timer.phase("count comparisons"):
+        counts = linker.blocking_analysis.count_comparisons_from_blocking_rules(
+            record_sample_proportion=1.0
+        )
+    return int(counts[-1]["cumulative_comparison_count"]) if counts else 0
+
+
+def save_model(model: dict, folder: Path, version: str) -> Path:
+    import json
+
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"splink_model_{version}.json"
+    path.write_text(json.dumps(model, indent=2, sort_keys=True))
+    return path

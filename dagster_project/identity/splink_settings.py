@@ -1,0 +1,169 @@
+"""Splink settings as data, composed from the identity fields a file actually has.
+
+Comparisons and blocking rules are chosen per field from one small library below, so the demo
+world, FEBRL and any person file a data engineer brings are linked by the same rules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import splink.comparison_level_library as cll
+import splink.comparison_library as cl
+from splink import SettingsCreator, block_on
+from splink.internals.blocking_rule_creator import BlockingRuleCreator
+from splink.internals.comparison_creator import ComparisonCreator
+
+
+def _first_name() -> ComparisonCreator:
+    return cl.CustomComparison(
+        output_column_name="first_name",
+        comparison_description="given name, with nicknames and first/last swapped",
+        comparison_levels=[
+            cll.NullLevel("first_name"),
+            cll.ExactMatchLevel("first_name").configure(tf_adjustment_column="first_name"),
+            cll.ColumnsReversedLevel("first_name", "last_name"),
+            cll.ExactMatchLevel("first_name_canonical"),
+            cll.JaroWinklerLevel("first_name", 0.92),
+            cll.JaroWinklerLevel("first_name", 0.85),
+            cll.ElseLevel(),
+        ],
+    )
+
+
+def _last_name() -> ComparisonCreator:
+    return cl.CustomComparison(
+        output_column_name="last_name",
+        comparison_levels=[
+            cll.NullLevel("last_name"),
+            cll.ExactMatchLevel("last_name").configure(tf_adjustment_column="last_name"),
+            cll.ColumnsReversedLevel("first_name", "last_name"),
+            cll.JaroWinklerLevel("last_name", 0.92),
+            cll.JaroWinklerLevel("last_name", 0.85),
+            cll.ElseLevel(),
+        ],
+    )
+
+
+def _typo_tolerant(column: str, tf: bool = False) -> ComparisonCreator:
+    exact = cll.ExactMatchLevel(column)
+    return cl.CustomComparison(
+        output_column_name=column,
+        comparison_levels=[
+            cll.NullLevel(column),
+            exact.configure(tf_adjustment_column=column) if tf else exact,
+            cll.DamerauLevenshteinLevel(column, 1),
+            cll.ElseLevel(),
+        ],
+    )
+
+
+def _address() -> ComparisonCreator:
+    return cl.CustomComparison(
+        output_column_name="address",
+        comparison_levels=[
+            cll.NullLevel("address"),
+            cll.ExactMatchLevel("address").configure(tf_adjustment_column="address"),
+            cll.JaroWinklerLevel("address", 0.9),
+            cll.JaroWinklerLevel("address", 0.8),
+            cll.ElseLevel(),
+        ],
+    )
+
+
+@dataclass(frozen=True)
+class FieldRules:
+    """What one identity field contributes: a comparison and the blocking rules it enables."""
+
+    requires: tuple[str, ...]
+    comparison: ComparisonCreator | None
+    blocking: tuple[BlockingRuleCreator | str, ...] = ()
+
+
+def _rules() -> list[FieldRules]:
+    return [
+        FieldRules(
+            ("first_name", "last_name"),
+            None,
+            (
+                block_on("first_name", "last_name"),
+                "l.first_name = r.last_name AND l.last_name = r.first_name",
+            ),
+        ),
+        FieldRules(("first_name",), _first_name()),
+        FieldRules(("last_name",), _last_name()),
+        FieldRules(
+            ("dob",),
+            cl.DateOfBirthComparison(
+                "dob",
+                input_is_string=False,
+                datetime_thresholds=[1, 1, 10],
+                datetime_metrics=["month", "year", "year"],
+            ),
+        ),
+        FieldRules(("dob", "last_name"), None, (block_on("last_name", "dob"),)),
+        FieldRules(("dob", "first_name"), None, (block_on("first_name", "dob"),)),
+        FieldRules(("email",), cl.EmailComparison("email"), (block_on("email"),)),
+        FieldRules(("phone",), _typo_tolerant("phone"), (block_on("phone"),)),
+        FieldRules(("address",), _address()),
+        FieldRules(
+            ("address", "first_name"), None, (block_on("address", "substr(first_name, 1, 1)"),)
+        ),
+        FieldRules(("postcode",), _typo_tolerant("postcode")),
+        FieldRules(
+            ("postcode", "last_name"), None, (block_on("postcode", "substr(last_name, 1, 2)"),)
+        ),
+        FieldRules(("city",), cl.ExactMatch("city").configure(term_frequency_adjustments=True)),
+        FieldRules(("state",), cl.ExactMatch("state")),
+        FieldRules(("national_id",), _typo_tolerant("national_id"), (block_on("national_id"),)),
+    ]
+
+
+def usable_columns(non_null_share: dict[str, float], minimum: float = 0.01) -> set[str]:
+    """Fields present in enough records to be worth comparing."""
+    return {column for column, share in non_null_share.items() if share >= minimum}
+
+
+def build_settings(columns: Iterable[str], retain: Iterable[str] = ()) -> SettingsCreator:
+    present = set(columns)
+    chosen = [r for r in _rules() if set(r.requires) <= present]
+    comparisons = [r.comparison for r in chosen if r.comparison is not None]
+    blocking = [b for r in chosen for b in r.blocking]
+    if not comparisons or not blocking:
+        raise ValueError(
+            "not enough identity fields to link: give at least names, email, phone, "
+            f"national id or dob with a name (have: {sorted(present) or 'none'})"
+        )
+    return SettingsCreator(
+        link_type="dedupe_only",
+        unique_id_column_name="record_id",
+        comparisons=comparisons,
+        blocking_rules_to_generate_predictions=blocking,
+        retain_matching_columns=True,
+        retain_intermediate_calculation_columns=True,
+        additional_columns_to_retain=list(retain),
+        max_iterations=25,
+        em_convergence=0.0001,
+    )
+
+
+def training_blocking_rules(columns: Iterable[str]) -> list[BlockingRuleCreator]:
+    """EM sessions: each one blocks on fields the others estimate, so every field is trained."""
+    present = set(columns)
+    candidates = [
+        ("first_name", "last_name"),
+        ("dob",),
+        ("email",),
+        ("phone",),
+        ("postcode",),
+        ("national_id",),
+    ]
+    return [block_on(*fields) for fields in candidates if set(fields) <= present]
+
+
+def deterministic_rules(columns: Iterable[str]) -> list[BlockingRuleCreator]:
+    """Rules almost surely true matches, to estimate the prior probability of a match."""
+    present = set(columns)
+    candidates = [("first_name", "last_name", "dob"), ("email",), ("national_id", "dob")]
+    return [block_on(*fields) for fields in candidates if set(fields) <= present]

