@@ -16,7 +16,7 @@ from .normalise import (
     normalised_select,
     register_lookups,
 )
-from .resolver import ResolverConfig, Timer, predict_clusters, train_model
+from .resolver import DEFAULT_CONFIG, ResolverConfig, Timer, predict_clusters, train_model
 
 
 @dataclass(frozen=True)
@@ -63,7 +63,7 @@ def resolve_file(
     out: Path,
     date_formats: tuple[str, ...] = DEFAULT_DATE_FORMATS,
     phone_region: str = "US",
-    config: ResolverConfig = ResolverConfig(),
+    config: ResolverConfig = DEFAULT_CONFIG,
 ) -> ResolveReport:
     timer = Timer()
     conn = duckdb.connect()

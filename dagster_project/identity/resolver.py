@@ -44,6 +44,9 @@ class ResolverConfig:
     prior_recall: float = 0.7
 
 
+DEFAULT_CONFIG = ResolverConfig()
+
+
 @dataclass
 class Resolution:
     clusters: pd.DataFrame  # record_id, cluster_id
@@ -84,7 +87,7 @@ def _linker(
 def train_model(
     conn: duckdb.DuckDBPyConnection,
     table: str,
-    config: ResolverConfig = ResolverConfig(),
+    config: ResolverConfig = DEFAULT_CONFIG,
     timer: Timer | None = None,
 ) -> dict:
     """Unsupervised training: prior from near-certain rules, u by sampling, m by EM sessions."""
@@ -116,7 +119,7 @@ def predict_clusters(
     conn: duckdb.DuckDBPyConnection,
     table: str,
     model: dict,
-    config: ResolverConfig = ResolverConfig(),
+    config: ResolverConfig = DEFAULT_CONFIG,
     extra_edges: pd.DataFrame | None = None,
     timer: Timer | None = None,
     keep_predictions_as: str | None = None,
