@@ -80,7 +80,10 @@ def linkable_columns(conn: duckdb.DuckDBPyConnection, table: str) -> set[str]:
 def _linker(
     conn: duckdb.DuckDBPyConnection, table: str, settings
 ) -> tuple[Linker, SplinkDataFrame]:
-    records = DuckDBAPI(connection=conn).register(table)
+    # Splink's SQL templating takes bare table names only, so a schema-qualified table is seen
+    # through a temporary view.
+    conn.execute(f"CREATE OR REPLACE TEMP VIEW _splink_input AS SELECT * FROM {table}")
+    records = DuckDBAPI(connection=conn).register("_splink_input", dataset_display_name=table)
     return Linker(records, settings), records
 
 
@@ -104,14 +107,19 @@ def train_model(
         )
     with timer.phase("train: m by expectation maximisation"):
         for rule in training_blocking_rules(columns):
+            # A failed session leaves the linker without the comparisons it blocked on, so
+            # each session starts from a snapshot it can fall back to.
+            snapshot = linker.misc.save_model_to_json()
             try:
                 linker.training.estimate_parameters_using_expectation_maximisation(
                     rule, estimate_without_term_frequencies=True
                 )
-            except EMTrainingException:
-                # No pairs agree on this rule (say, every email is unique): the other
-                # sessions still estimate the fields this one would have.
-                log.warning("EM session skipped, no record pairs: %s", rule)
+            except (EMTrainingException, ValueError) as error:
+                # No pairs agree on this rule (every email unique), or on a small file a level
+                # is never seen and its m value underflows: the other sessions still estimate
+                # the fields this one would have.
+                log.warning("EM session on %s skipped: %s", rule, str(error).splitlines()[0])
+                linker, _ = _linker(conn, table, snapshot)
     return linker.misc.save_model_to_json()
 
 
@@ -123,11 +131,13 @@ def predict_clusters(
     extra_edges: pd.DataFrame | None = None,
     timer: Timer | None = None,
     keep_predictions_as: str | None = None,
+    nodes: pd.Series | None = None,
 ) -> Resolution:
     """Score candidate pairs with ``model`` and cluster by connected components.
 
     ``extra_edges`` (``left``, ``right`` record ids) are deterministic links joined into the same
-    graph. With ``keep_predictions_as`` the scored pairs stay as that table for charts.
+    graph, whose nodes are ``nodes`` (default: the table's records). With
+    ``keep_predictions_as`` the scored pairs stay as that table for charts.
     """
     timer = timer or Timer()
     linker, _ = _linker(conn, table, model)
@@ -144,7 +154,8 @@ def predict_clusters(
         matched = len(edges)
         if extra_edges is not None and len(extra_edges):
             edges = pd.concat([edges, extra_edges[["left", "right"]]], ignore_index=True)
-        nodes = conn.execute(f"SELECT record_id FROM {table}").df()["record_id"]
+        if nodes is None:
+            nodes = conn.execute(f"SELECT record_id FROM {table}").df()["record_id"]
         clusters = components(nodes, edges)
     if keep_predictions_as:
         conn.execute(f"CREATE OR REPLACE TABLE {keep_predictions_as} AS SELECT * FROM {physical}")

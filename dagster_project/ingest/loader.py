@@ -297,8 +297,6 @@ def load_source(
             except (duckdb.Error, ValueError, OSError) as error:
                 conn.execute(f"DELETE FROM {batch.table} WHERE _file = ?", [relative])
                 outcome = FileOutcome(relative, "unreadable", error=_first_line(error))
-            if outcome.status == "loaded" and outcome.rows_read == 0:
-                outcome.status, outcome.error = "empty", "file has no data rows"
         outcomes.append(outcome)
         manifest.append((outcome, stat.st_size, stat.st_mtime_ns, digest))
 
