@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import dagster as dg
 
+from .identity.assets import identity_assets
 from .ingest.assets import ingest_assets, ingest_job, nightly_ingest_schedule
 from .ingest.sensors import landing_files_sensor
 from .resources import WarehouseResource
 
 defs = dg.Definitions(
-    assets=[*ingest_assets],
+    assets=[*ingest_assets, *identity_assets],
     jobs=[ingest_job],
     sensors=[landing_files_sensor],
     schedules=[nightly_ingest_schedule],

@@ -39,16 +39,18 @@ def run_all_assets(selection: str = "*") -> PipelineRun:
         starts: dict[str, float] = {}
         steps: list[StepTiming] = []
         failed_checks: list[str] = []
-        for event in result.all_events:
+        for entry in instance.all_logs(result.run_id):
+            event = entry.dagster_event
+            if event is None:
+                continue
             if event.event_type == dg.DagsterEventType.STEP_START:
-                starts[event.step_key] = event.timestamp
+                starts[event.step_key] = entry.timestamp
             elif event.event_type in (
                 dg.DagsterEventType.STEP_SUCCESS,
                 dg.DagsterEventType.STEP_FAILURE,
             ):
-                steps.append(
-                    StepTiming(event.step_key, event.timestamp - starts.get(event.step_key, 0.0))
-                )
+                started = starts.get(event.step_key, entry.timestamp)
+                steps.append(StepTiming(event.step_key, entry.timestamp - started))
             elif event.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION:
                 evaluation = event.event_specific_data
                 if not evaluation.passed:

@@ -28,14 +28,16 @@ def epoch_day(day: date) -> int:
 
 def iso_timestamps(micros: np.ndarray) -> pa.Array:
     """``YYYY-MM-DDTHH:MM:SSZ`` for each UTC time (sub-second part dropped)."""
-    seconds = np.asarray(micros, dtype=np.int64) // SECOND_US
-    return pa.array(
-        np.datetime_as_string(seconds.astype("datetime64[s]"), unit="s", timezone="UTC")
-    )
+    seconds = pa.array(np.asarray(micros, dtype=np.int64) // SECOND_US, pa.timestamp("s"))
+    # Arrow's cast is many times faster than strftime; it only needs the ISO separators.
+    text = pc.replace_substring(seconds.cast(pa.string()), " ", "T", max_replacements=1)
+    return concat(text, "Z")
 
 
 def iso_dates(days: np.ndarray) -> pa.Array:
-    return pa.array(np.datetime_as_string(np.asarray(days, dtype=np.int64).astype("datetime64[D]")))
+    return (
+        pa.array(np.asarray(days, dtype=np.int32), pa.int32()).cast(pa.date32()).cast(pa.string())
+    )
 
 
 def utc_timestamps(micros: np.ndarray) -> pa.Array:
@@ -71,14 +73,16 @@ def thousands(dollars: np.ndarray) -> pa.Array:
 
 
 def fill_templates(
-    templates: Sequence[str], which: np.ndarray, amount: pa.Array, slot: str = "{amount}"
+    templates: Sequence[str], which: np.ndarray, amount: pa.Array | None = None
 ) -> pa.Array:
-    """``templates[which]`` with ``slot`` replaced by the row's ``amount``."""
+    """``templates[which]`` with each ``{amount}`` slot filled from the row's ``amount``."""
+    slot = "{amount}"
     heads, tails = zip(
         *(t.split(slot, 1) if slot in t else (t, None) for t in templates), strict=True
     )
-    has_slot = np.array([tail is not None for tail in tails])[which]
     head = pick(pa.array(heads), which)
-    tail = pick(pa.array([t or "" for t in tails]), which)
-    filled = concat(head, amount, tail)
+    if amount is None:
+        return head
+    has_slot = np.array([tail is not None for tail in tails])[which]
+    filled = concat(head, amount, pick(pa.array([t or "" for t in tails]), which))
     return pc.if_else(pa.array(has_slot), filled, head)

@@ -18,6 +18,7 @@ import pyarrow.compute as pc
 
 from dagster_project.demo.config import WorldConfig
 from dagster_project.demo.formatting import concat, digits, null_where, pick
+from dagster_project.demo.random_streams import weighted_choice
 from dagster_project.demo.vocabulary import (
     FEMALE_FIRST_NAMES,
     MALE_FIRST_NAMES,
@@ -150,7 +151,7 @@ def with_typos(values: pa.Array, rows: np.ndarray, rng: np.random.Generator) -> 
 
 
 def with_nicknames(
-    first_name: np.ndarray, rng: np.random.Generator, rate: float
+    first_name: np.ndarray, rng: np.random.Generator, rate: float | np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Swap given names for a short form at ``rate`` where one exists.
 
@@ -187,23 +188,23 @@ def type_names(
     last_name: np.ndarray,
     rng: np.random.Generator,
     config: WorldConfig,
-    intensity: float = 1.0,
+    intensity: float | np.ndarray = 1.0,
 ) -> TypedNames:
     """Names as typed into a form: nicknames, then typos, then first/last swapped.
 
-    ``intensity`` scales every rate, for records typed more carelessly than usual.
+    ``intensity`` scales every rate (per row if an array), for records typed more carelessly.
     """
     n = len(first_name)
     forms, nickname, eligible = with_nicknames(
-        first_name, rng, min(1.0, config.nickname_rate * intensity)
+        first_name, rng, np.minimum(1.0, config.nickname_rate * intensity)
     )
     first = pick(first_name_forms()[0], forms)
     last = pick(surname_forms(), last_name)
-    typo = rng.random(n) < min(1.0, config.typo_rate * intensity)
+    typo = rng.random(n) < np.minimum(1.0, config.typo_rate * intensity)
     in_first = rng.random(n) < 0.5
     first = with_typos(first, typo & in_first, rng)
     last = with_typos(last, typo & ~in_first, rng)
-    swapped = rng.random(n) < min(1.0, config.swapped_name_rate * intensity)
+    swapped = rng.random(n) < np.minimum(1.0, config.swapped_name_rate * intensity)
     if swapped.any():
         swap = pa.array(swapped)
         first, last = pc.if_else(swap, last, first), pc.if_else(swap, first, last)
@@ -223,8 +224,7 @@ _CALLER_NAME_LAYOUTS = (
 def caller_names(names: TypedNames, rng: np.random.Generator) -> pa.Array:
     """One free-text name per call in the layout the agent happened to use."""
     shares = np.array([share for share, _ in _CALLER_NAME_LAYOUTS])
-    layout = np.searchsorted(np.cumsum(shares), rng.random(len(names.first)) * shares.sum())
-    layout = np.minimum(layout, len(shares) - 1)
+    layout = weighted_choice(rng, shares, len(names.first))
     first, last = names.first, names.last
     rendered = [
         concat(first, " ", last),
@@ -258,6 +258,8 @@ def e164(numbers: np.ndarray) -> pa.Array:
 def render_phones(numbers: np.ndarray, layout: np.ndarray) -> pa.Array:
     """10-digit numbers in the given ``_PHONE_LAYOUTS`` layout; numbers <= 0 give null."""
     numbers = np.asarray(numbers, dtype=np.int64)
+    if not len(numbers):
+        return pa.array([], pa.string())
     parts = {
         "A": digits(numbers // 10_000_000, 3),
         "E": digits(numbers // 10_000 % 1000, 3),

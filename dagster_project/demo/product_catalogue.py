@@ -22,6 +22,7 @@ class ProductProfile:
     decision_days: tuple[float, float]  # submitted -> approved/declined
     holding_share: float  # share of existing customers holding it at the snapshot
     balance_median: float
+    opening_balance: float  # a new holding's balance as a share of the amount applied for
     call_reasons: tuple[str, ...]
     call_notes: tuple[str, ...]  # "{amount}" is replaced by e.g. "400k"
     advisor_notes: tuple[str, ...]
@@ -38,6 +39,7 @@ PRODUCT_PROFILES: tuple[ProductProfile, ...] = (
         decision_days=(2.0, 10.0),
         holding_share=0.22,
         balance_median=240_000.0,
+        opening_balance=1.0,
         call_reasons=("mortgage_preapproval", "mortgage_rates"),
         call_notes=(
             "asked about pre-approval for a {amount} mortgage",
@@ -60,6 +62,7 @@ PRODUCT_PROFILES: tuple[ProductProfile, ...] = (
         decision_days=(0.01, 1.0),
         holding_share=0.45,
         balance_median=1_800.0,
+        opening_balance=0.0,
         call_reasons=("card_enquiry",),
         call_notes=(
             "asked about the cashback card and a {amount} limit",
@@ -78,6 +81,7 @@ PRODUCT_PROFILES: tuple[ProductProfile, ...] = (
         decision_days=(0.01, 0.5),
         holding_share=0.40,
         balance_median=9_000.0,
+        opening_balance=1.0,
         call_reasons=("savings_rates",),
         call_notes=(
             "wants to move {amount} into a higher-rate savings account",
@@ -96,6 +100,7 @@ PRODUCT_PROFILES: tuple[ProductProfile, ...] = (
         decision_days=(0.5, 3.0),
         holding_share=0.18,
         balance_median=900.0,
+        opening_balance=0.003,
         call_reasons=("insurance_quote",),
         call_notes=(
             "asked for a home insurance quote",
@@ -114,6 +119,7 @@ PRODUCT_PROFILES: tuple[ProductProfile, ...] = (
         decision_days=(0.1, 3.0),
         holding_share=0.12,
         balance_median=8_000.0,
+        opening_balance=1.0,
         call_reasons=("loan_enquiry",),
         call_notes=(
             "asked about a {amount} loan for a car",

@@ -84,7 +84,7 @@ def _linker(
     # through a temporary view.
     conn.execute(f"CREATE OR REPLACE TEMP VIEW _splink_input AS SELECT * FROM {table}")
     records = DuckDBAPI(connection=conn).register("_splink_input", dataset_display_name=table)
-    return Linker(records, settings), records
+    return Linker(records, settings, log_level=logging.WARNING), records
 
 
 def train_model(

@@ -1,0 +1,167 @@
+"""The email service provider: campaign sends and what recipients did with them.
+
+Most weekdays one or two campaigns go out, each about one product (or a general newsletter), to a
+slice of the mailing list. The platform's copy of an address is often stale: people who moved to a
+new address may still be mailed at the old one, which then tends to bounce. Opens and clicks
+follow the person's email affinity and, strongly, whether the campaign matches what they want
+right now. Clicks land on the website (returned as ``Clickthroughs``); unsubscribes leave the list
+and reach the CRM's consent the next day.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from dagster_project.demo.day_context import DayContext
+from dagster_project.demo.formatting import (
+    HOUR_US,
+    MINUTE_US,
+    SECOND_US,
+    concat,
+    iso_timestamps,
+    null_where,
+    pick,
+)
+from dagster_project.demo.landing_files import EMAIL, DayRows, contract_table
+from dagster_project.demo.population import AFFINITY_CHANNELS, Population
+from dagster_project.demo.product_catalogue import PRODUCT_PROFILES
+from dagster_project.demo.random_streams import hex_ids, stream
+from dagster_project.demo.vocabulary import BANK_SITE
+from dagster_project.ingest.contracts import PRODUCTS
+
+AUDIENCE_SHARE = 0.065  # of the mailing list, per campaign
+_NEWSLETTER_SHARE = 0.2
+_EMAIL = AFFINITY_CHANNELS.index("email")
+_OLD_MAILBOX_BOUNCES = 0.35
+_BOUNCES = 0.004
+_UNSUBSCRIBES = 0.01  # of opens that do not click
+
+
+@dataclass(frozen=True)
+class Clickthroughs:
+    """Email clicks, each opening a web session on the person's device."""
+
+    person: np.ndarray
+    at_us: np.ndarray
+    product: np.ndarray  # index into PRODUCTS, -1 for the newsletter
+    campaign_id: pa.Array
+
+
+@dataclass(frozen=True)
+class EmailDay:
+    events: DayRows
+    clicks: Clickthroughs
+    unsubscribed: np.ndarray  # persons
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+class EmailSource:
+    def __init__(self, population: Population, seed: int) -> None:
+        self._population = population
+        self._seed = seed
+        self._on_list = population.on_mailing_list.copy()
+
+    def _campaigns(
+        self, rng: np.random.Generator, context: DayContext
+    ) -> tuple[np.ndarray, pa.Array, np.ndarray]:
+        """Today's campaigns: product (-1 newsletter), id and send hour (UTC)."""
+        weekend = context.weekday >= 5
+        count = int(rng.random() < 0.3) if weekend else 1 + int(rng.random() < 0.5)
+        newsletter = rng.random(count) < _NEWSLETTER_SHARE
+        product = np.where(newsletter, -1, rng.integers(0, len(PRODUCTS), count))
+        topics = ["newsletter" if p < 0 else PRODUCTS[p] for p in product]
+        ids = [f"cmp-{context.date:%Y%m%d}-{k + 1}-{t}" for k, t in enumerate(topics)]
+        send_at = context.start_us + (13 * HOUR_US + rng.random(count) * 4 * HOUR_US).astype(
+            np.int64
+        )
+        return product, pa.array(ids, pa.string()), send_at
+
+    def day(self, context: DayContext) -> EmailDay:
+        rng = stream(self._seed, "email", context.index)
+        population = self._population
+        product, campaign_ids, send_at = self._campaigns(rng, context)
+
+        members = np.flatnonzero(self._on_list)
+        picked = [members[rng.random(len(members)) < AUDIENCE_SHARE] for _ in product]
+        person = np.concatenate([np.zeros(0, dtype=np.int64), *picked])
+        campaign = np.repeat(np.arange(len(product)), [len(p) for p in picked])
+        n = len(person)
+        sent = send_at[campaign] + (rng.random(n) * 30 * MINUTE_US).astype(np.int64)
+
+        # The platform mails the address it has on file: maybe one its owner no longer reads.
+        has_old = population.has_previous_email[person]
+        moved_on = has_old & (population.email_changed_day[person] <= context.index)
+        uses_old = has_old & (~moved_on | population.esp_keeps_old_email[person])
+        address = pc.if_else(
+            pa.array(uses_old),
+            population.previous_email.take(pa.array(person)),
+            population.email.take(pa.array(person)),
+        )
+        bounced = rng.random(n) < np.where(uses_old & moved_on, _OLD_MAILBOX_BOUNCES, _BOUNCES)
+
+        match = product[campaign] == context.intent_product[person]
+        pull = np.where(match, context.intent_level[person], 0.0)
+        affinity = population.channel_affinity[person, _EMAIL]
+        opened = ~bounced & (rng.random(n) < _sigmoid(-1.4 + 0.9 * affinity + 2.0 * pull))
+        open_at = sent + (rng.exponential(2.5 * HOUR_US, n)).astype(np.int64)
+        opened &= open_at < context.end_us
+        clicked = opened & (rng.random(n) < _sigmoid(-2.2 + 0.5 * affinity + 3.5 * pull))
+        click_at = open_at + (rng.exponential(3 * MINUTE_US, n)).astype(np.int64) + SECOND_US
+        clicked &= click_at < context.end_us
+        unsubscribed = opened & ~clicked & (rng.random(n) < _UNSUBSCRIBES)
+        unsubscribe_at = open_at + (rng.exponential(2 * MINUTE_US, n)).astype(np.int64) + SECOND_US
+        unsubscribed &= unsubscribe_at < context.end_us
+        self._on_list[person[unsubscribed]] = False
+
+        kinds = (
+            ("send", np.ones(n, dtype=bool), sent),
+            ("bounce", bounced, sent + 5 * SECOND_US),
+            ("open", opened, open_at),
+            ("click", clicked, click_at),
+            ("unsubscribe", unsubscribed, unsubscribe_at),
+        )
+        row = np.concatenate([np.flatnonzero(happened) for _, happened, _ in kinds])
+        kind = np.repeat(np.arange(len(kinds)), [np.count_nonzero(h) for _, h, _ in kinds])
+        at = np.concatenate([when[happened] for _, happened, when in kinds])
+        order = np.lexsort((kind, row, at))
+        row, kind, at = row[order], kind[order], at[order]
+
+        row_campaign = campaign[row]
+        row_product = product[row_campaign]
+        topic = pick(pa.array(PRODUCTS), np.maximum(row_product, 0), valid=row_product >= 0)
+        slug = pick(pa.array([p.slug for p in PRODUCT_PROFILES]), np.maximum(row_product, 0))
+        row_campaign_id = campaign_ids.take(pa.array(row_campaign))
+        landing_page = pc.if_else(
+            pa.array(row_product >= 0), concat("/", slug, "/rates"), pa.scalar("/")
+        )
+        link = concat(BANK_SITE, landing_page, "?utm_campaign=", row_campaign_id)
+        table = contract_table(
+            EMAIL.contract,
+            {
+                "event_id": hex_ids(rng, len(row)),
+                "event_ts": iso_timestamps(at),
+                "event_type": pick(pa.array([k for k, _, _ in kinds]), kind),
+                "message_id": hex_ids(rng, n, 20).take(pa.array(row)),
+                "campaign_id": row_campaign_id,
+                "recipient_email": address.take(pa.array(row)),
+                "product_topic": topic,
+                "link_url": null_where(link, kind != 3),
+            },
+        )
+        return EmailDay(
+            events=DayRows(table, person[row]),
+            clicks=Clickthroughs(
+                person=person[clicked],
+                at_us=click_at[clicked],
+                product=product[campaign[clicked]],
+                campaign_id=campaign_ids.take(pa.array(campaign[clicked])),
+            ),
+            unsubscribed=person[unsubscribed],
+        )
