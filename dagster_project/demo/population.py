@@ -251,8 +251,12 @@ def build_population(config: WorldConfig) -> Population:
     last_name = np.where(keeps_household_name, household_surname[household], own_surname)
 
     def draw_birth_days(people: np.ndarray) -> np.ndarray:
-        age_days = np.clip(rng.normal(45, 16, len(people)), 18.2, 92) * 365.25
-        return (start - age_days).astype(np.int64)
+        # Out-of-range ages are redrawn, not clipped: clipping piles everyone under 18 onto
+        # one birthday, and identical birthdays are what tells people apart.
+        age = rng.normal(45, 16, len(people))
+        outside = (age < 18.2) | (age > 92)
+        age[outside] = rng.uniform(18.2, 92, int(outside.sum()))
+        return (start - age * 365.25).astype(np.int64)
 
     birth_day = _resample_clashes(draw_birth_days(np.arange(n)), household, draw_birth_days)
 
