@@ -18,9 +18,17 @@ import splink
 
 from ..settings import DataPaths
 from .customer_keys import assign_customer_keys
+from .graph import components
 from .normalise import NORMALISED_COLUMNS
 from .person_records import LINKED_SOURCES
-from .resolver import DEFAULT_CONFIG, ResolverConfig, Timer, predict_clusters, train_model
+from .resolver import (
+    DEFAULT_CONFIG,
+    ResolverConfig,
+    Timer,
+    predict_clusters,
+    predict_new_edges,
+    train_model,
+)
 from .stitching import DEVICE_PREFIX, attach_devices, deterministic_edges
 
 LINKABLE_TABLE = "identity.linkable_records"
@@ -46,6 +54,7 @@ class IdentityRun:
     shared_devices: int
     key_events: dict[str, int]
     timings: dict[str, float] = field(default_factory=dict)
+    new_records: int | None = None  # set by an incremental run
 
 
 def models_dir(paths: DataPaths) -> Path:
@@ -146,7 +155,100 @@ def resolve_identities(
         keep_predictions_as=PREDICTIONS_TABLE,
         nodes=conn.execute("SELECT record_id FROM identity.person_records").df()["record_id"],
     )
-    clusters = resolution.clusters
+    return _key_and_write(
+        conn,
+        resolution.clusters,
+        run_id,
+        resolved_at,
+        timer,
+        comparisons=resolution.comparisons,
+        matched_pairs=resolution.matched_pairs,
+        deterministic=len(edges),
+        shared_emails=shared_emails,
+    )
+
+
+def link_new_identities(
+    conn: duckdb.DuckDBPyConnection,
+    model: ModelVersion,
+    run_id: str,
+    config: ResolverConfig = DEFAULT_CONFIG,
+    resolved_at: datetime | None = None,
+) -> IdentityRun:
+    """Link only the records that have no key yet against the existing clusters.
+
+    New records are scored against existing ones and among themselves (Splink's
+    ``predict_between`` / ``predict_within``); existing clusters are taken as they are, so a
+    micro-batch costs what it adds, not a whole dedupe. Records that changed since they were
+    keyed are re-examined by the next full run, which reconciles everything.
+    """
+    previous, _ = _previous_keys(conn)
+    if previous.empty:
+        return resolve_identities(conn, model, run_id, config, resolved_at)
+    timer = Timer()
+    build_linkable_table(conn)
+    conn.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _known AS SELECT record_id, customer_key
+        FROM identity.customer_keys WHERE source_table <> '{DEVICE_PREFIX.rstrip(":")}';
+        CREATE OR REPLACE TEMP TABLE _old_linkable AS SELECT * FROM {LINKABLE_TABLE}
+        WHERE record_id IN (SELECT record_id FROM _known);
+        CREATE OR REPLACE TEMP TABLE _new_linkable AS SELECT * FROM {LINKABLE_TABLE}
+        WHERE record_id NOT IN (SELECT record_id FROM _known);
+        """
+    )
+    new_ids = set(
+        conn.execute(
+            "SELECT record_id FROM identity.person_records "
+            "WHERE record_id NOT IN (SELECT record_id FROM _known)"
+        ).df()["record_id"]
+    )
+    with timer.phase("deterministic links"):
+        edges, shared_emails = deterministic_edges(conn)
+        edges = edges[edges["left"].isin(new_ids) | edges["right"].isin(new_ids)]
+    predicted = predict_new_edges(
+        conn, "_old_linkable", "_new_linkable", model.model, config, timer
+    )
+    with timer.phase("cluster"):
+        known = conn.execute("SELECT record_id, customer_key FROM _known").df()
+        # Existing clusters enter the graph whole: each keyed record hangs off its key.
+        key_edges = pd.DataFrame(
+            {"left": known["record_id"], "right": "key:" + known["customer_key"]}
+        )
+        nodes = conn.execute("SELECT record_id FROM identity.person_records").df()["record_id"]
+        graph_nodes = pd.concat([nodes, key_edges["right"].drop_duplicates()])
+        clusters = components(
+            graph_nodes, pd.concat([key_edges, edges, predicted], ignore_index=True)
+        )
+        clusters = clusters[~clusters["record_id"].str.startswith("key:")]
+    return _key_and_write(
+        conn,
+        clusters,
+        run_id,
+        resolved_at,
+        timer,
+        comparisons=0,
+        matched_pairs=len(predicted),
+        new_records=len(new_ids),
+        deterministic=len(edges),
+        shared_emails=shared_emails,
+    )
+
+
+def _key_and_write(
+    conn: duckdb.DuckDBPyConnection,
+    clusters: pd.DataFrame,
+    run_id: str,
+    resolved_at: datetime | None,
+    timer: Timer,
+    *,
+    comparisons: int,
+    matched_pairs: int,
+    deterministic: int,
+    shared_emails: int,
+    new_records: int | None = None,
+) -> IdentityRun:
+    """Attach devices, carry keys over from the previous run, and write the key tables."""
     with timer.phase("attach devices"):
         devices = attach_devices(conn, clusters)
         every = pd.concat([clusters, devices[["record_id", "cluster_id"]]], ignore_index=True)
@@ -159,13 +261,14 @@ def resolve_identities(
         records=len(clusters),
         devices=len(devices),
         customers=assignment.keys["customer_key"].nunique(),
-        comparisons=resolution.comparisons,
-        matched_pairs=resolution.matched_pairs,
-        deterministic_edges=len(edges),
+        comparisons=comparisons,
+        matched_pairs=matched_pairs,
+        deterministic_edges=deterministic,
         shared_emails=shared_emails,
         shared_devices=int(devices["shared_device"].sum()),
         key_events={k: int(v) for k, v in events.items()},
         timings=timer.timings,
+        new_records=new_records,
     )
 
 
@@ -217,6 +320,3 @@ def _write_keys(
     finally:
         for name in ("_keys", "_devices", "_history"):
             conn.unregister(name)
-
-
-__all__ = ["DEVICE_PREFIX", "IdentityRun", "latest_model", "resolve_identities"]

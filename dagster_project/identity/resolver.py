@@ -146,11 +146,7 @@ def predict_clusters(
     physical = predictions.physical_name
     comparisons = _count_comparisons(linker, timer)
     with timer.phase("cluster"):
-        edges = conn.execute(
-            f"SELECT record_id_l AS left, record_id_r AS right FROM {physical} "
-            f"WHERE match_probability >= ? AND NOT ({_household_guard(conn, physical)})",
-            [config.match_threshold],
-        ).df()
+        edges = _matched_edges(conn, physical, config.match_threshold)
         matched = len(edges)
         if extra_edges is not None and len(extra_edges):
             edges = pd.concat([edges, extra_edges[["left", "right"]]], ignore_index=True)
@@ -161,6 +157,68 @@ def predict_clusters(
         conn.execute(f"CREATE OR REPLACE TABLE {keep_predictions_as} AS SELECT * FROM {physical}")
     predictions.drop_table_from_database_and_remove_from_cache()
     return Resolution(clusters, comparisons, matched, timer.timings)
+
+
+def _matched_edges(
+    conn: duckdb.DuckDBPyConnection, predictions: str, threshold: float
+) -> pd.DataFrame:
+    return conn.execute(
+        f"SELECT record_id_l AS left, record_id_r AS right FROM {predictions} "
+        f"WHERE match_probability >= ? AND NOT ({_household_guard(conn, predictions)})",
+        [threshold],
+    ).df()
+
+
+def predict_new_edges(
+    conn: duckdb.DuckDBPyConnection,
+    existing_table: str,
+    new_table: str,
+    model: dict,
+    config: ResolverConfig = DEFAULT_CONFIG,
+    timer: Timer | None = None,
+) -> pd.DataFrame:
+    """Matched pairs that involve a new record: new x existing and new x new, nothing else.
+
+    Term frequencies come from existing and new records together, exactly as a full run would
+    compute them, so an incremental run and a full run score the same pairs the same way.
+    """
+    timer = timer or Timer()
+    conn.execute(f"CREATE OR REPLACE TEMP VIEW _splink_existing AS SELECT * FROM {existing_table}")
+    conn.execute(f"CREATE OR REPLACE TEMP VIEW _splink_new AS SELECT * FROM {new_table}")
+    conn.execute(
+        "CREATE OR REPLACE TEMP VIEW _splink_all AS "
+        "SELECT * FROM _splink_existing UNION ALL SELECT * FROM _splink_new"
+    )
+    api = DuckDBAPI(connection=conn)
+    linker = Linker(api.register("_splink_all"), model, log_level=logging.WARNING)
+    existing, new = api.register("_splink_existing"), api.register("_splink_new")
+    with timer.phase("incremental: predict"):
+        for column in _tf_columns(model):
+            linker.table_management.compute_tf_table(column)
+        scored = [
+            linker.inference.predict_between(
+                existing, new, threshold_match_probability=config.predict_threshold
+            ),
+            linker.inference.predict_within(
+                new, threshold_match_probability=config.predict_threshold
+            ),
+        ]
+    edges = pd.concat(
+        [_matched_edges(conn, s.physical_name, config.match_threshold) for s in scored],
+        ignore_index=True,
+    )
+    for frame in scored:
+        frame.drop_table_from_database_and_remove_from_cache()
+    return edges
+
+
+def _tf_columns(model: dict) -> set[str]:
+    return {
+        level["tf_adjustment_column"]
+        for comparison in model["comparisons"]
+        for level in comparison["comparison_levels"]
+        if level.get("tf_adjustment_column")
+    }
 
 
 def _household_guard(conn: duckdb.DuckDBPyConnection, predictions: str) -> str:
