@@ -61,7 +61,11 @@ def _generate(paths: DataPaths, customers: int, days: int, seed: int) -> None:
 
         summary = generate_world(paths, config, progress=report)
         progress.update(task, description="demo world written", completed=1.0)
-    console.print(summary)
+    console.print(
+        f"{summary.persons:,} people in {summary.households:,} shared households, "
+        f"{summary.crm_records:,} CRM records, {sum(summary.rows.values()):,} rows in "
+        f"{summary.files} landing files under {summary.landing} (truth in {summary.truth})"
+    )
 
 
 @demo_app.command("generate")
@@ -175,6 +179,37 @@ def _print_status(paths: DataPaths) -> None:
             str(s.problem_files),
         )
     console.print(table)
+    _print_identity(paths)
+
+
+def _print_identity(paths: DataPaths) -> None:
+    from .identity.evaluation import evaluate_customer_keys
+    from .warehouse import connect
+
+    with connect(paths.warehouse, read_only=True) as conn:
+        exists = conn.execute(
+            "SELECT count(*) FROM information_schema.tables "
+            "WHERE table_schema = 'identity' AND table_name = 'customer_keys'"
+        ).fetchone()[0]
+        if not exists:
+            return
+        customers, records, devices = conn.execute(
+            "SELECT count(DISTINCT customer_key), count(*) FILTER (WHERE NOT source_table = "
+            "'web__events'), count(*) FILTER (WHERE source_table = 'web__events') "
+            "FROM identity.customer_keys"
+        ).fetchone()
+        evaluation = evaluate_customer_keys(conn, paths.truth)
+    console.print(
+        f"Identity: {records:,} person records and {devices:,} devices -> "
+        f"{customers:,} customer keys (identity.customer_keys)"
+    )
+    if evaluation:
+        overall = evaluation[0]
+        console.print(
+            f"  against the demo truth: pair precision {overall.pair_precision:.4f}, "
+            f"recall {overall.pair_recall:.4f}, F1 {overall.pair_f1:.4f}; "
+            f"cluster F1 {overall.cluster_f1:.4f}"
+        )
 
 
 @app.command("status")

@@ -7,15 +7,15 @@ from __future__ import annotations
 
 import dagster as dg
 
-from .identity.assets import identity_assets
+from .identity.assets import identity_assets, identity_job, nightly_identity_schedule
 from .ingest.assets import ingest_assets, ingest_job, nightly_ingest_schedule
 from .ingest.sensors import landing_files_sensor
 from .resources import WarehouseResource
 
 defs = dg.Definitions(
     assets=[*ingest_assets, *identity_assets],
-    jobs=[ingest_job],
+    jobs=[ingest_job, identity_job],
     sensors=[landing_files_sensor],
-    schedules=[nightly_ingest_schedule],
+    schedules=[nightly_ingest_schedule, nightly_identity_schedule],
     resources={"warehouse": WarehouseResource()},
 )

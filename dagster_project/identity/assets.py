@@ -20,6 +20,7 @@ from .resolution import (
     LINKABLE_TABLE,
     PREDICTIONS_TABLE,
     latest_model,
+    link_new_identities,
     resolve_identities,
     train_identity_model,
 )
@@ -37,6 +38,7 @@ class IdentitySettings(dg.Config):
     u_max_pairs: float = 2e6
     seed: int = 42
     f1_floor: float = 0.97
+    incremental: bool = False  # link only records without a key; a full run reconciles
 
     def resolver(self) -> ResolverConfig:
         return ResolverConfig(
@@ -130,7 +132,8 @@ def customer_keys(
     paths = warehouse.paths
     model = latest_model(paths)
     with warehouse.connect() as conn:
-        run = resolve_identities(conn, model, context.run.run_id, config.resolver())
+        resolve = link_new_identities if config.incremental else resolve_identities
+        run = resolve(conn, model, context.run.run_id, config.resolver())
         studio = save_cluster_studio(
             conn,
             LINKABLE_TABLE,
@@ -144,6 +147,7 @@ def customer_keys(
     metadata = {
         "dagster/row_count": run.records + run.devices,
         "model_version": model.version,
+        "mode": "incremental" if config.incremental else "full",
         "customers": run.customers,
         "records": run.records,
         "devices": run.devices,
@@ -184,3 +188,17 @@ def customer_keys(
 
 
 identity_assets = [person_records, splink_model, customer_keys]
+
+identity_job = dg.define_asset_job(
+    "resolve_identities",
+    selection=dg.AssetSelection.groups(GROUP),
+    description="Rebuild person records, retrain the Splink model and re-key everyone.",
+)
+
+nightly_identity_schedule = dg.ScheduleDefinition(
+    name="nightly_identity_reconcile",
+    job=identity_job,
+    cron_schedule="0 3 * * *",
+    execution_timezone="UTC",
+    description="Full identity run that reconciles what micro-batches linked incrementally.",
+)

@@ -17,7 +17,7 @@ from splink import DuckDBAPI, Linker
 def _linker(conn: duckdb.DuckDBPyConnection, table: str, model: dict) -> tuple[Linker, DuckDBAPI]:
     conn.execute(f"CREATE OR REPLACE TEMP VIEW _chart_input AS SELECT * FROM {table}")
     api = DuckDBAPI(connection=conn)
-    return Linker(api.register("_chart_input"), model, log_level=logging.WARNING), api
+    return Linker(api.register("_chart_input"), model, log_level=logging.ERROR), api
 
 
 def save_model_charts(

@@ -84,7 +84,7 @@ def _linker(
     # through a temporary view.
     conn.execute(f"CREATE OR REPLACE TEMP VIEW _splink_input AS SELECT * FROM {table}")
     records = DuckDBAPI(connection=conn).register("_splink_input", dataset_display_name=table)
-    return Linker(records, settings, log_level=logging.WARNING), records
+    return Linker(records, settings, log_level=logging.ERROR), records
 
 
 def train_model(
@@ -118,7 +118,11 @@ def train_model(
                 # No pairs agree on this rule (every email unique), or on a small file a level
                 # is never seen and its m value underflows: the other sessions still estimate
                 # the fields this one would have.
-                log.warning("EM session on %s skipped: %s", rule, str(error).splitlines()[0])
+                log.warning(
+                    "EM session blocked on %s skipped: %s",
+                    rule.get_blocking_rule("duckdb").blocking_rule_sql,
+                    str(error).splitlines()[0],
+                )
                 linker, _ = _linker(conn, table, snapshot)
     return linker.misc.save_model_to_json()
 
@@ -190,7 +194,7 @@ def predict_new_edges(
         "SELECT * FROM _splink_existing UNION ALL SELECT * FROM _splink_new"
     )
     api = DuckDBAPI(connection=conn)
-    linker = Linker(api.register("_splink_all"), model, log_level=logging.WARNING)
+    linker = Linker(api.register("_splink_all"), model, log_level=logging.ERROR)
     existing, new = api.register("_splink_existing"), api.register("_splink_new")
     with timer.phase("incremental: predict"):
         for column in _tf_columns(model):

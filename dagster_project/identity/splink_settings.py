@@ -79,6 +79,7 @@ class FieldRules:
     requires: tuple[str, ...]
     comparison: ComparisonCreator | None
     blocking: tuple[BlockingRuleCreator | str, ...] = ()
+    excluded_by: tuple[str, ...] = ()
 
 
 def _rules() -> list[FieldRules]:
@@ -114,8 +115,14 @@ def _rules() -> list[FieldRules]:
         FieldRules(
             ("postcode", "last_name"), None, (block_on("postcode", "substr(last_name, 1, 2)"),)
         ),
-        FieldRules(("city",), cl.ExactMatch("city").configure(term_frequency_adjustments=True)),
-        FieldRules(("state",), cl.ExactMatch("state")),
+        # City and state only where there is no postcode: next to it they repeat the same
+        # evidence, and EM on such correlated fields drives m values to zero.
+        FieldRules(
+            ("city",),
+            cl.ExactMatch("city").configure(term_frequency_adjustments=True),
+            excluded_by=("postcode",),
+        ),
+        FieldRules(("state",), cl.ExactMatch("state"), excluded_by=("postcode",)),
         FieldRules(("national_id",), _typo_tolerant("national_id"), (block_on("national_id"),)),
     ]
 
@@ -127,7 +134,9 @@ def usable_columns(non_null_share: dict[str, float], minimum: float = 0.01) -> s
 
 def build_settings(columns: Iterable[str], retain: Iterable[str] = ()) -> SettingsCreator:
     present = set(columns)
-    chosen = [r for r in _rules() if set(r.requires) <= present]
+    chosen = [
+        r for r in _rules() if set(r.requires) <= present and not set(r.excluded_by) & present
+    ]
     comparisons = [r.comparison for r in chosen if r.comparison is not None]
     blocking = [b for r in chosen for b in r.blocking]
     if not comparisons or not blocking:
