@@ -19,6 +19,7 @@ DAYS ?= 30
 SEED ?= 42
 BENCH_CUSTOMERS ?= 100000
 BENCH_DAYS ?= 90
+BENCH_IDENTITY_CUSTOMERS ?= 620000
 
 .PHONY: install demo test lint dev bench clean dagster-home
 
@@ -51,7 +52,7 @@ dev: install dagster-home
 	$(BIN)/dagster dev -w workspace.yaml
 
 bench: install dagster-home
-	$(BIN)/journey bench --customers $(BENCH_CUSTOMERS) --days $(BENCH_DAYS) --seed $(SEED)
+	$(BIN)/journey bench --customers $(BENCH_CUSTOMERS) --days $(BENCH_DAYS) --seed $(SEED) --identity-customers $(BENCH_IDENTITY_CUSTOMERS)
 
 clean:
 	rm -rf "$(JOURNEY_DATA_DIR)" $(VENV) $(BOOTSTRAP)

@@ -66,7 +66,12 @@ def _repeated(stage: str, bench_dir: Path, repeat: int) -> tuple[dict, float, li
 
 
 def run_benchmark(
-    paths: DataPaths, customers: int, days: int, seed: int, repeat: int = 3
+    paths: DataPaths,
+    customers: int,
+    days: int,
+    seed: int,
+    repeat: int = 3,
+    identity_customers: int = 0,
 ) -> BenchResults:
     bench_dir = paths.root / "bench" / f"c{customers}-d{days}-s{seed}"
     bench_dir.mkdir(parents=True, exist_ok=True)
@@ -119,7 +124,21 @@ def run_benchmark(
         StageResult("ingest again, no new files", again["seconds"], again_peak, 0, runs=again_runs)
     )
 
-    config = {"customers": customers, "days": days, "seed": seed, "repeat": repeat}
+    stages.append(_identity_row("identity, benchmark world", bench_dir))
+    if identity_customers:
+        # Identity at scale: ~1.6 person records per person, so 620k people give ~1M records.
+        big = paths.root / "bench" / f"identity-c{identity_customers}-d30-s{seed}"
+        big.mkdir(parents=True, exist_ok=True)
+        _run_stage("identity_world", big, identity_customers, 30, seed)
+        stages.append(_identity_row("identity at scale", big))
+
+    config = {
+        "customers": customers,
+        "days": days,
+        "seed": seed,
+        "repeat": repeat,
+        "identity_customers": identity_customers,
+    }
     out = bench_dir / f"bench-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
     results = BenchResults(config, stages, out)
     out.write_text(
@@ -132,6 +151,18 @@ def run_benchmark(
         )
     )
     return results
+
+
+def _identity_row(label: str, bench_dir: Path) -> StageResult:
+    result, peak = _run_stage("identity", bench_dir)
+    f1 = f", pair F1 {result['pair_f1']:.4f}" if result["pair_f1"] is not None else ""
+    return StageResult(
+        f"{label} (+{result['devices']:,} devices, {result['comparisons']:,} comparisons{f1})",
+        result["seconds"],
+        peak,
+        result["rows"],
+        details=result,
+    )
 
 
 def _median(runs: list[tuple[dict, float]]) -> tuple[dict, float]:
@@ -154,3 +185,14 @@ def render_table(results: BenchResults) -> Table:
         ratio = f"{s.ratio:.2f}x {s.reference}" if s.ratio is not None else ""
         table.add_row(s.stage, f"{s.rows:,}", f"{s.seconds:.2f}", f"{s.peak_mib:,.0f}", ratio)
     return table
+
+
+def render_phases(results: BenchResults) -> list[str]:
+    """One line per stage that reports its own phases (identity: train, predict, cluster...)."""
+    lines = []
+    for s in results.stages:
+        phases = s.details.get("phases") if isinstance(s.details, dict) else None
+        if phases:
+            parts = ", ".join(f"{name} {seconds:.1f}s" for name, seconds in phases.items())
+            lines.append(f"{s.stage.split(' (')[0]}: {parts}")
+    return lines

@@ -93,6 +93,50 @@ def ingest_again(bench_dir: Path) -> dict:
     return {"seconds": time.perf_counter() - started, "rows": rows}
 
 
+def identity_world(bench_dir: Path, customers: int, days: int, seed: int) -> dict:
+    """A world sized for the identity benchmark, generated and ingested (not timed as a row)."""
+    from .ingest.loader import load_source
+
+    paths = data_paths(bench_dir)
+    if not (paths.truth / "world.json").exists():
+        generate(bench_dir, customers, days, seed)
+    if not paths.warehouse.exists():
+        with connect(paths.warehouse) as conn:
+            for contract in CONTRACTS:
+                load_source(conn, contract, paths.landing, load_id="bench")
+    return {"seconds": 0.0}
+
+
+def identity(bench_dir: Path) -> dict:
+    """The identity stage as the pipeline runs it: records, training, full resolution."""
+    from .identity.evaluation import evaluate_customer_keys
+    from .identity.person_records import build_person_records
+    from .identity.resolution import resolve_identities, train_identity_model
+    from .identity.resolver import Timer
+
+    paths = data_paths(bench_dir)
+    shutil.rmtree(paths.root / "identity", ignore_errors=True)
+    timer = Timer()
+    started = time.perf_counter()
+    with connect(paths.warehouse) as conn:
+        conn.execute("DROP SCHEMA IF EXISTS identity CASCADE")
+        with timer.phase("normalise person records"):
+            records = build_person_records(conn)
+        model = train_identity_model(conn, paths, timer=timer)
+        run = resolve_identities(conn, model, run_id="bench")
+        seconds = time.perf_counter() - started
+        evaluation = evaluate_customer_keys(conn, paths.truth)
+    return {
+        "seconds": seconds,
+        "rows": records,
+        "devices": run.devices,
+        "comparisons": run.comparisons,
+        "matched_pairs": run.matched_pairs,
+        "pair_f1": evaluation[0].pair_f1 if evaluation else None,
+        "phases": timer.timings | run.timings,
+    }
+
+
 def _totals(per_table: dict[str, dict]) -> dict:
     events = [t for name, t in per_table.items() if name in EVENT_TABLES]
     return {
@@ -109,6 +153,8 @@ STAGES: dict[str, Callable[..., dict]] = {
     "reference_scan": reference_scan,
     "ingest": ingest,
     "ingest_again": ingest_again,
+    "identity_world": identity_world,
+    "identity": identity,
 }
 
 

@@ -273,15 +273,28 @@ def bench(
     days: Annotated[int, typer.Option(help="Days of activity.")] = 90,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 42,
     repeat: Annotated[int, typer.Option(help="Runs per timed stage; medians are reported.")] = 3,
+    identity_customers: Annotated[
+        int, typer.Option(help="People in a separate world for identity at scale (0: skip).")
+    ] = 0,
     data_dir: DataDirOption = None,
 ) -> None:
     """Per-stage wall time and peak memory, beside the bare DuckDB scan of the same files."""
-    from .bench import render_table, run_benchmark
+    from .bench import render_phases, render_table, run_benchmark
 
     paths = _paths(data_dir)
-    results = run_benchmark(paths, customers=customers, days=days, seed=seed, repeat=repeat)
-    console.print(render_table(results))
-    console.print(f"JSON: {results.json_path}")
+    results = run_benchmark(
+        paths,
+        customers=customers,
+        days=days,
+        seed=seed,
+        repeat=repeat,
+        identity_customers=identity_customers,
+    )
+    wide = Console(width=max(console.width, 150))
+    wide.print(render_table(results))
+    for line in render_phases(results):
+        wide.print(line)
+    wide.print(f"JSON: {results.json_path}")
 
 
 if __name__ == "__main__":
