@@ -105,39 +105,33 @@ def household_and_noisy_person() -> pd.DataFrame:
     return people(rows)
 
 
-def test_households_stay_apart_and_a_noisy_person_merges(tmp_path: Path) -> None:
-    frame = household_and_noisy_person()
+PEOPLE_ROLES = {
+    "first_name": "first",
+    "last_name": "last",
+    "dob": "dob",
+    "email": "email",
+    "address": "street",
+    "postcode": "postcode",
+    "phone": "phone",
+}
+
+
+def resolve_people(tmp_path: Path, frame: pd.DataFrame) -> pd.DataFrame:
     frame.to_csv(tmp_path / "people.csv", index=False)
     out = tmp_path / "clusters.parquet"
-    run_resolve(
-        str(tmp_path / "people.csv"),
-        "--id",
-        "id",
-        "--out",
-        str(out),
-        "--map",
-        "first_name=first",
-        "--map",
-        "last_name=last",
-        "--map",
-        "dob=dob",
-        "--map",
-        "email=email",
-        "--map",
-        "address=street",
-        "--map",
-        "postcode=postcode",
-        "--map",
-        "phone=phone",
-    )
-    cluster = pd.read_parquet(out).set_index("record_id")["cluster_id"]
+    maps = [a for role, column in PEOPLE_ROLES.items() for a in ("--map", f"{role}={column}")]
+    run_resolve(str(tmp_path / "people.csv"), "--id", "id", "--out", str(out), *maps)
+    return pd.read_parquet(out).set_index("record_id")
+
+
+def test_households_stay_apart_and_a_noisy_person_merges(tmp_path: Path) -> None:
+    cluster = resolve_people(tmp_path, household_and_noisy_person())["cluster_id"]
     assert len({cluster["r0"], cluster["r1"], cluster["r2"]}) == 3
     assert cluster["r3"] == cluster["r4"]
 
 
 def test_bad_identity_values_neither_crash_nor_merge_strangers(tmp_path: Path) -> None:
-    frame = household_and_noisy_person()
-    junk = people(
+    junk = pd.DataFrame(
         [
             {
                 "first": "",
@@ -159,28 +153,8 @@ def test_bad_identity_values_neither_crash_nor_merge_strangers(tmp_path: Path) -
             },
         ]
     ).assign(id=["junk1", "junk2"])
-    pd.concat([frame, junk]).to_csv(tmp_path / "people.csv", index=False)
-    out = tmp_path / "clusters.parquet"
-    run_resolve(
-        str(tmp_path / "people.csv"),
-        "--id",
-        "id",
-        "--out",
-        str(out),
-        "--map",
-        "first_name=first",
-        "--map",
-        "last_name=last",
-        "--map",
-        "dob=dob",
-        "--map",
-        "email=email",
-        "--map",
-        "address=street",
-        "--map",
-        "phone=phone",
-    )
-    sizes = pd.read_parquet(out).set_index("record_id")["cluster_size"]
+    frame = pd.concat([household_and_noisy_person(), junk])
+    sizes = resolve_people(tmp_path, frame)["cluster_size"]
     assert sizes["junk1"] == 1 and sizes["junk2"] == 1
 
 
