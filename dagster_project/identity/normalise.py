@@ -14,6 +14,7 @@ from collections.abc import Iterable
 
 import duckdb
 import phonenumbers
+import pyarrow as pa
 
 from ..warehouse import quote_identifier, quote_literal
 from .nicknames import nickname_table
@@ -96,12 +97,20 @@ def phone_to_e164(raw: str | None, region: str) -> str | None:
 
 def register_lookups(conn: duckdb.DuckDBPyConnection, phones: Iterable[str], region: str) -> None:
     """Temp tables the normalising SQL joins: nicknames, and E.164 of each distinct phone."""
-    conn.execute("CREATE OR REPLACE TEMP TABLE _nicknames (name VARCHAR, canonical VARCHAR)")
-    conn.executemany("INSERT INTO _nicknames VALUES (?, ?)", nickname_table())
-    conn.execute("CREATE OR REPLACE TEMP TABLE _phones (raw VARCHAR, e164 VARCHAR)")
-    mapped = [(p, phone_to_e164(p, region)) for p in phones]
-    if mapped:
-        conn.executemany("INSERT INTO _phones VALUES (?, ?)", mapped)
+    pairs = nickname_table()
+    nicknames = pa.table({"name": [n for n, _ in pairs], "canonical": [c for _, c in pairs]})
+    raw = list(phones)
+    # Arrow tables load in one step; executemany inserts row by row, far too slow at 1M phones.
+    mapped = pa.table(
+        {
+            "raw": pa.array(raw, type=pa.string()),
+            "e164": pa.array([phone_to_e164(p, region) for p in raw], type=pa.string()),
+        }
+    )
+    for name, table in (("_nicknames", nicknames), ("_phones", mapped)):
+        conn.register("_arrow_lookup", table)
+        conn.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM _arrow_lookup")
+        conn.unregister("_arrow_lookup")
 
 
 def _clean(expr: str) -> str:

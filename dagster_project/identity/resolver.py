@@ -40,6 +40,7 @@ class ResolverConfig:
     match_threshold: float = 0.95
     predict_threshold: float = 0.5
     u_max_pairs: float = 2e6
+    em_max_pairs: float = 2e6  # per EM session: a loose blocking rule at 1M records is huge
     seed: int = 42
     prior_recall: float = 0.7
 
@@ -112,7 +113,7 @@ def train_model(
             snapshot = linker.misc.save_model_to_json()
             try:
                 linker.training.estimate_parameters_using_expectation_maximisation(
-                    rule, estimate_without_term_frequencies=True
+                    rule, estimate_without_term_frequencies=True, max_pairs=config.em_max_pairs
                 )
             except (EMTrainingException, ValueError) as error:
                 # No pairs agree on this rule (every email unique), or on a small file a level

@@ -146,11 +146,9 @@ class _Batch:
         conn.execute("DROP TABLE IF EXISTS _rejects; DROP TABLE IF EXISTS _scans")
         relation = READERS[fmt](conn, self.contract, path)
         select = validated_select(self.contract, relation.source_types, relation.sql)
-        conn.execute(
-            f"INSERT INTO {self.table} SELECT {quote_literal(relative)}, * FROM ({select})"
-        )
+        # INSERT answers with the number of rows it inserted.
         good = conn.execute(
-            f"SELECT count(*) FROM {self.table} WHERE _file = ?", [relative]
+            f"INSERT INTO {self.table} SELECT {quote_literal(relative)}, * FROM ({select})"
         ).fetchone()[0]
         rejected = csv_rejected_lines(conn) if fmt in _FIRST_DATA_LINE else []
         if rejected:
