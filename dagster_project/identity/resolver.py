@@ -39,7 +39,9 @@ COMPARED_COLUMNS = tuple(c for c in NORMALISED_COLUMNS if c != "record_id")
 class ResolverConfig:
     match_threshold: float = 0.95
     predict_threshold: float = 0.5
-    u_max_pairs: float = 2e6
+    u_max_pairs: float = 2e6  # at least; grows with the records, see train_model
+    u_pairs_per_record: float = 10.0
+    u_max_pairs_cap: float = 2e7
     em_max_pairs: float = 2e6  # per EM session: a loose blocking rule at 1M records is huge
     seed: int = 42
     prior_recall: float = 0.7
@@ -102,10 +104,14 @@ def train_model(
         linker.training.estimate_probability_two_random_records_match(
             deterministic_rules(columns), recall=config.prior_recall
         )
+    records = conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+    # An exact phone or email agrees for about one random pair in a million at a million
+    # records: too few sampled pairs leave u untrained and the strongest evidence at a default.
+    u_pairs = min(
+        max(config.u_max_pairs, config.u_pairs_per_record * records), config.u_max_pairs_cap
+    )
     with timer.phase("train: u by random sampling"):
-        linker.training.estimate_u_using_random_sampling(
-            max_pairs=config.u_max_pairs, seed=config.seed
-        )
+        linker.training.estimate_u_using_random_sampling(max_pairs=u_pairs, seed=config.seed)
     with timer.phase("train: m by expectation maximisation"):
         for rule in training_blocking_rules(columns):
             # A failed session leaves the linker without the comparisons it blocked on, so
