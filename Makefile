@@ -21,7 +21,7 @@ BENCH_CUSTOMERS ?= 100000
 BENCH_DAYS ?= 90
 BENCH_IDENTITY_CUSTOMERS ?= 620000
 
-.PHONY: install demo test lint dev bench clean dagster-home
+.PHONY: install demo test lint dev bench clean dagster-home dbt-manifest dbt-docs
 
 $(UV):
 	$(PYTHON) -m venv $(BOOTSTRAP)
@@ -31,7 +31,21 @@ $(BIN)/.installed: $(UV) pyproject.toml uv.lock
 	$(UV) sync --frozen --python $(PYTHON)
 	touch $@
 
-install: $(BIN)/.installed
+DBT_MANIFEST := dbt/target/manifest.json
+DBT_SOURCES := $(shell find dbt/models dbt/macros dbt/tests -type f) dbt/dbt_project.yml dbt/profiles.yml
+
+# The manifest is prepared here, once, so loading the Dagster definitions never runs dbt.
+$(DBT_MANIFEST): $(BIN)/.installed $(DBT_SOURCES)
+	cd dbt && ../$(BIN)/dbt parse --profiles-dir . --quiet
+	touch $@
+
+dbt-manifest: $(DBT_MANIFEST)
+
+install: $(BIN)/.installed $(DBT_MANIFEST)
+
+dbt-docs: install
+	cd dbt && ../$(BIN)/dbt docs generate --profiles-dir .
+	@echo "dbt docs: dbt/target/index.html (serve with: cd dbt && ../$(BIN)/dbt docs serve --profiles-dir .)"
 
 dagster-home:
 	@mkdir -p "$(DAGSTER_HOME)"

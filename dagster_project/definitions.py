@@ -1,6 +1,7 @@
 """The Dagster code location: every stage's assets, checks, jobs, sensors and schedules.
 
-Loading this module builds definitions only: no warehouse connection, no dbt parse.
+Loading this module builds definitions only: no warehouse connection, no dbt parse (the dbt
+manifest is prepared beforehand by ``make dbt-manifest``).
 """
 
 from __future__ import annotations
@@ -10,12 +11,13 @@ import dagster as dg
 from .identity.assets import identity_assets, identity_job, nightly_identity_schedule
 from .ingest.assets import ingest_assets, ingest_job, nightly_ingest_schedule
 from .ingest.sensors import landing_files_sensor
+from .profile.assets import dbt_resource, profile_models
 from .resources import WarehouseResource
 
 defs = dg.Definitions(
-    assets=[*ingest_assets, *identity_assets],
+    assets=[*ingest_assets, *identity_assets, profile_models],
     jobs=[ingest_job, identity_job],
     sensors=[landing_files_sensor],
     schedules=[nightly_ingest_schedule, nightly_identity_schedule],
-    resources={"warehouse": WarehouseResource()},
+    resources={"warehouse": WarehouseResource(), "dbt": dbt_resource()},
 )

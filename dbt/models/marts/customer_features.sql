@@ -17,11 +17,7 @@ interactions as (
 ),
 
 holdings as (
-    select m.customer_key, p.product, p.opened_at, p.closed_at, p.balance
-    from {{ ref('stg_crm__products') }} as p
-    inner join {{ ref('int_identity_map') }} as m on m.record_id = p.record_id
-    cross join boundary as b
-    where p.opened_at < cast(b.as_of as date)
+    {{ holdings_as_of() }}
 ),
 
 activity as (

@@ -41,15 +41,13 @@ signals as (
 
 holdings as (
     select
-        m.customer_key,
-        p.product,
-        max(case when p.closed_at is null or p.closed_at >= cast(b.as_of as date) then 1 else 0 end)
+        h.customer_key,
+        h.product,
+        max(case when h.closed_at is null or h.closed_at >= cast(b.as_of as date) then 1 else 0 end)
             as holds_now
-    from {{ ref('stg_crm__products') }} as p
-    inner join {{ ref('int_identity_map') }} as m on m.record_id = p.record_id
+    from ({{ holdings_as_of() }}) as h
     cross join boundary as b
-    where p.opened_at < cast(b.as_of as date)
-    group by m.customer_key, p.product
+    group by h.customer_key, h.product
 ),
 
 related as (

@@ -1,4 +1,5 @@
--- The latest version of each holding.
+-- Every version of each holding; marts pick the latest version before their as_of boundary, so
+-- a balance updated later never leaks into an earlier point in time.
 select
     holding_id,
     customer_id,
@@ -9,4 +10,3 @@ select
     updated_at,
     'crm__customers:' || customer_id as record_id
 from {{ source('raw', 'crm__products') }}
-qualify row_number() over (partition by holding_id order by updated_at desc, _source_file desc, _row_number desc) = 1

@@ -1,0 +1,173 @@
+"""The dbt profile on a generated world, run through Dagster: builds, gates and point in time."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import dagster as dg
+import pandas as pd
+import pytest
+
+from dagster_project.definitions import defs
+from dagster_project.demo import WorldConfig, generate_world
+from dagster_project.identity.person_records import build_person_records
+from dagster_project.identity.resolution import resolve_identities, train_identity_model
+from dagster_project.ingest.contracts import CONTRACTS
+from dagster_project.ingest.loader import load_source
+from dagster_project.profile.assets import dbt_resource, profile_models
+from dagster_project.resources import WarehouseResource
+from dagster_project.settings import DataPaths, data_paths
+from dagster_project.warehouse import connect
+
+MARTS = {"dim_customer", "fct_interactions", "customer_features", "customer_contactability"}
+
+
+def build_profile(paths: DataPaths, **config) -> dg.ExecuteInProcessResult:
+    with dg.instance_for_test() as instance:
+        return dg.materialize(
+            [profile_models],
+            instance=instance,
+            resources={
+                "warehouse": WarehouseResource(data_dir=str(paths.root)),
+                "dbt": dbt_resource(),
+            },
+            run_config={"ops": {"profile_models": {"config": config}}} if config else None,
+            raise_on_error=False,
+        )
+
+
+def materialized(result: dg.ExecuteInProcessResult) -> set[str]:
+    return {event.asset_key.path[-1] for event in result.get_asset_materialization_events()}
+
+
+def failed_checks(result: dg.ExecuteInProcessResult) -> set[str]:
+    return {e.check_name for e in result.get_asset_check_evaluations() if not e.passed}
+
+
+def downstream_of(check_name: str, result: dg.ExecuteInProcessResult) -> set[str]:
+    """Names of every asset downstream of the asset the failed check belongs to."""
+    graph = defs.resolve_asset_graph()
+    key = next(
+        e.asset_key for e in result.get_asset_check_evaluations() if e.check_name == check_name
+    )
+    seen: set[dg.AssetKey] = set()
+    todo = [key]
+    while todo:
+        for child in graph.get(todo.pop()).child_keys:
+            if child not in seen:
+                seen.add(child)
+                todo.append(child)
+    return {k.path[-1] for k in seen}
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> DataPaths:
+    paths = data_paths(tmp_path_factory.mktemp("profile-world"))
+    generate_world(paths, WorldConfig(customers=1200, days=30, seed=7))
+    with connect(paths.warehouse) as conn:
+        for contract in CONTRACTS:
+            load_source(conn, contract, paths.landing, "test")
+        build_person_records(conn)
+        model = train_identity_model(conn, paths)
+        resolve_identities(conn, model, run_id="test")
+    result = build_profile(paths)
+    assert result.success
+    assert materialized(result) >= MARTS
+    assert not failed_checks(result)
+    return paths
+
+
+def copy_world(world: DataPaths, tmp_path: Path) -> DataPaths:
+    paths = data_paths(tmp_path / "copy")
+    paths.root.mkdir(parents=True)
+    shutil.copy(world.warehouse, paths.warehouse)
+    return paths
+
+
+def test_every_dbt_test_is_an_asset_check_and_marts_are_filled(world: DataPaths) -> None:
+    checks = {key.name for key in defs.resolve_asset_graph().asset_check_keys}
+    assert "unique_stg_web__events_event_id" in checks
+    assert "assert_consent_changes_have_timestamps" in checks
+    with connect(world.warehouse, read_only=True) as conn:
+        customers = conn.execute("SELECT count(*) FROM marts.dim_customer").fetchone()[0]
+        keys = conn.execute(
+            "SELECT count(DISTINCT customer_key) FROM identity.customer_keys"
+        ).fetchone()[0]
+        channels = {
+            r[0]
+            for r in conn.execute("SELECT DISTINCT channel FROM marts.fct_interactions").fetchall()
+        }
+    assert customers == keys
+    assert {"web", "app", "email", "contact_centre"} <= channels
+
+
+PLANTED = {
+    "null key": (
+        "INSERT INTO raw.web__events (event_id, event_ts, event_type, anonymous_id, session_id, _loaded_at) "
+        "SELECT NULL, event_ts, event_type, anonymous_id, session_id, _loaded_at FROM raw.web__events LIMIT 1",
+        "not_null_stg_web__events_event_id",
+    ),
+    "duplicated event id": (
+        "INSERT INTO raw.email__events SELECT * FROM raw.email__events LIMIT 1",
+        "unique_stg_email__events_event_id",
+    ),
+    "timestamp in the future": (
+        "UPDATE raw.contact_centre__calls SET call_started_at = _loaded_at + INTERVAL 2 DAY "
+        "WHERE call_id = (SELECT min(call_id) FROM raw.contact_centre__calls)",
+        "not_after_load_stg_contact_centre__calls_occurred_at",
+    ),
+    "consent flip without timestamp": (
+        "INSERT INTO raw.crm__customers BY NAME SELECT * REPLACE ("
+        "NOT consent_email AS consent_email, updated_at + INTERVAL 1 DAY AS updated_at) "
+        "FROM raw.crm__customers WHERE consent_email IS NOT NULL LIMIT 1",
+        "assert_consent_changes_have_timestamps",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", PLANTED, ids=list(PLANTED))
+def test_planted_bad_data_fails_its_check_and_stops_downstream(
+    world: DataPaths, tmp_path: Path, case: str
+) -> None:
+    paths = copy_world(world, tmp_path)
+    sql, check = PLANTED[case]
+    with connect(paths.warehouse) as conn:
+        conn.execute(sql)
+    result = build_profile(paths)
+    assert not result.success
+    assert check in failed_checks(result)
+    stopped = downstream_of(check, result)
+    assert stopped & MARTS  # the gate guards at least one mart...
+    assert not stopped & materialized(result)  # ...and nothing past it was built
+
+
+def test_point_in_time_features_equal_a_rebuild_from_truncated_data(
+    world: DataPaths, tmp_path: Path
+) -> None:
+    as_of = "2026-01-20 00:00:00"
+    full = copy_world(world, tmp_path / "full")
+    assert build_profile(full, as_of=as_of, full_refresh=True).success
+
+    truncated = copy_world(world, tmp_path / "truncated")
+    with connect(truncated.warehouse) as conn:
+        for table, column in (
+            ("web__events", "event_ts"),
+            ("email__events", "event_ts"),
+            ("contact_centre__calls", "call_started_at"),
+            ("outcomes__applications", "event_ts"),
+            ("crm__advisor_notes", "created_at"),
+            ("crm__products", "updated_at"),
+            ("crm__customers", "updated_at"),
+        ):
+            conn.execute(f"DELETE FROM raw.{table} WHERE {column} >= TIMESTAMP '{as_of}'")
+    assert build_profile(truncated, as_of=as_of, full_refresh=True).success
+
+    def features(paths: DataPaths, table: str) -> pd.DataFrame:
+        with connect(paths.warehouse, read_only=True) as conn:
+            frame = conn.execute(f"SELECT * FROM marts.{table}").df()
+        return frame.sort_values(list(frame.columns[:2])).reset_index(drop=True)
+
+    for table in ("customer_features", "customer_journey_stages"):
+        pd.testing.assert_frame_equal(features(full, table), features(truncated, table))
+    assert features(full, "customer_features")["mortgage_intent_90d"].sum() > 0
