@@ -12,10 +12,12 @@ from .identity.assets import identity_assets, identity_job, nightly_identity_sch
 from .ingest.assets import ingest_assets, ingest_job, nightly_ingest_schedule
 from .ingest.sensors import landing_files_sensor
 from .profile.assets import dbt_resource, profile_models
+from .quality.checks import gx_checks
 from .resources import WarehouseResource
 
 defs = dg.Definitions(
     assets=[*ingest_assets, *identity_assets, profile_models],
+    asset_checks=gx_checks,
     jobs=[ingest_job, identity_job],
     sensors=[landing_files_sensor],
     schedules=[nightly_ingest_schedule, nightly_identity_schedule],
