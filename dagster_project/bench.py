@@ -125,6 +125,20 @@ def run_benchmark(
     )
 
     stages.append(_identity_row("identity, benchmark world", bench_dir))
+    built, peak = _run_stage("profile", bench_dir)
+    stages.append(
+        StageResult("profile: dbt build, full refresh", built["seconds"], peak, built["rows"])
+    )
+    batch, peak = _run_stage("profile_micro_batch", bench_dir)
+    stages.append(
+        StageResult(
+            "profile: 10k-event micro-batch (ingest + incremental model)",
+            batch["seconds"],
+            peak,
+            batch["rows"],
+            details=batch,
+        )
+    )
     if identity_customers:
         # Identity at scale: ~1.6 person records per person, so 620k people give ~1M records.
         big = paths.root / "bench" / f"identity-c{identity_customers}-d30-s{seed}"

@@ -137,6 +137,71 @@ def identity(bench_dir: Path) -> dict:
     }
 
 
+def _dbt(bench_dir: Path, *args: str) -> float:
+    """Run dbt against the benchmark world's warehouse; return its wall time."""
+    import os
+    import subprocess
+
+    from .profile.dbt_project import DBT_DIR
+
+    dbt = Path(sys.executable).parent / "dbt"
+    env = os.environ | {"JOURNEY_DATA_DIR": str(bench_dir)}
+    command = [
+        str(dbt),
+        *args,
+        "--project-dir",
+        str(DBT_DIR),
+        "--profiles-dir",
+        str(DBT_DIR),
+        "--target-path",
+        str(bench_dir / "dbt_target"),
+        "--quiet",
+    ]
+    started = time.perf_counter()
+    subprocess.run(command, env=env, check=True)
+    return time.perf_counter() - started
+
+
+def profile(bench_dir: Path) -> dict:
+    """The whole dbt profile rebuilt from scratch (models and tests), as `dbt build`."""
+    seconds = _dbt(bench_dir, "build", "--full-refresh")
+    with connect(data_paths(bench_dir).warehouse, read_only=True) as conn:
+        rows = conn.execute("SELECT count(*) FROM marts.fct_interactions").fetchone()[0]
+    return {"seconds": seconds, "rows": rows}
+
+
+MICRO_BATCH_EVENTS = 10_000
+
+
+def profile_micro_batch(bench_dir: Path) -> dict:
+    """A micro-batch of 10k web events lands, is ingested and added by the incremental model."""
+    from .ingest.contracts import WEB_EVENTS
+    from .ingest.loader import load_source
+
+    paths = data_paths(bench_dir)
+    folder = paths.landing / WEB_EVENTS.landing_subdir
+    batch_number = len(list(folder.glob("micro_batch_*.parquet"))) + 1
+    latest = sorted(folder.glob("web_events_*.parquet"))[-1]
+    target = folder / f"micro_batch_{batch_number:04d}.parquet"
+    with connect(":memory:") as conn:
+        conn.execute(
+            f"COPY (SELECT * REPLACE (event_id || '-mb{batch_number}' AS event_id, "
+            f"event_ts + INTERVAL {batch_number} HOUR AS event_ts) "
+            f"FROM read_parquet({quote_literal(str(latest))}) LIMIT {MICRO_BATCH_EVENTS}) "
+            f"TO {quote_literal(str(target))} (FORMAT PARQUET)"
+        )
+    started = time.perf_counter()
+    with connect(paths.warehouse) as conn:
+        report = load_source(conn, WEB_EVENTS, paths.landing, load_id=f"micro-batch-{batch_number}")
+    ingest_seconds = time.perf_counter() - started
+    dbt_seconds = _dbt(bench_dir, "run", "--select", "int_interactions")
+    return {
+        "seconds": ingest_seconds + dbt_seconds,
+        "rows": report.rows_loaded,
+        "phases": {"ingest": round(ingest_seconds, 2), "dbt incremental": round(dbt_seconds, 2)},
+    }
+
+
 def _totals(per_table: dict[str, dict]) -> dict:
     events = [t for name, t in per_table.items() if name in EVENT_TABLES]
     return {
@@ -155,6 +220,8 @@ STAGES: dict[str, Callable[..., dict]] = {
     "ingest_again": ingest_again,
     "identity_world": identity_world,
     "identity": identity,
+    "profile": profile,
+    "profile_micro_batch": profile_micro_batch,
 }
 
 
