@@ -171,3 +171,28 @@ def test_point_in_time_features_equal_a_rebuild_from_truncated_data(
     for table in ("customer_features", "customer_journey_stages"):
         pd.testing.assert_frame_equal(features(full, table), features(truncated, table))
     assert features(full, "customer_features")["mortgage_intent_90d"].sum() > 0
+
+
+def test_incremental_micro_batch_equals_a_full_rebuild(world: DataPaths, tmp_path: Path) -> None:
+    paths = copy_world(world, tmp_path)
+    with connect(paths.warehouse) as conn:
+        before = conn.execute("SELECT count(*) FROM intermediate.int_interactions").fetchone()[0]
+        # A micro-batch: 50 new web events of known devices, loaded after everything else.
+        conn.execute(
+            "INSERT INTO raw.web__events SELECT * REPLACE (event_id || '-batch' AS event_id, "
+            "_loaded_at + INTERVAL 1 HOUR AS _loaded_at, 'micro-batch' AS _load_id) "
+            "FROM raw.web__events WHERE anonymous_id IN (SELECT source_id FROM identity.customer_keys) "
+            "LIMIT 50"
+        )
+    assert build_profile(paths).success
+
+    def interactions() -> pd.DataFrame:
+        with connect(paths.warehouse, read_only=True) as conn:
+            return conn.execute(
+                "SELECT * FROM intermediate.int_interactions ORDER BY interaction_id"
+            ).df()
+
+    incremental = interactions()
+    assert len(incremental) == before + 50
+    assert build_profile(paths, full_refresh=True).success
+    pd.testing.assert_frame_equal(incremental, interactions())
