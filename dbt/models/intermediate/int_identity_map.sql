@@ -5,4 +5,4 @@ select
     source_id,
     customer_key,
     shared_device
-from {{ source('identity', 'customer_keys') }}
+from {{ ref('stg_identity__customer_keys') }}

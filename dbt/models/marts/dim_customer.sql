@@ -48,11 +48,10 @@ crm_summary as (
 ),
 
 applicants as (
-    select a.customer_key, r.first_name, r.last_name, r.email, r.phone, r.date_of_birth
-    from {{ source('raw', 'outcomes__applications') }} as r
-    inner join {{ ref('int_identity_map') }} as a
-        on a.record_id = 'outcomes__applications:' || r.application_id
-    qualify row_number() over (partition by a.customer_key order by r.event_ts desc) = 1
+    select m.customer_key, a.first_name, a.last_name, a.email, a.phone, a.date_of_birth
+    from {{ ref('stg_outcomes__applications') }} as a
+    inner join {{ ref('int_identity_map') }} as m on m.record_id = a.record_id
+    qualify row_number() over (partition by m.customer_key order by a.occurred_at desc) = 1
 ),
 
 callers as (
