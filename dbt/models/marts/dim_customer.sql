@@ -16,23 +16,29 @@ with crm as (
     inner join {{ ref('int_identity_map') }} as m on m.record_id = c.record_id
 ),
 
+-- Ranked in a subquery rather than with QUALIFY, which Spark SQL lacks.
 crm_latest as (
-    select *
-    from crm
-    qualify row_number() over (
-        partition by customer_key order by updated_at desc, customer_id desc
-    ) = 1
+    select * from (
+        select crm.*, row_number() over (
+            partition by customer_key order by updated_at desc, customer_id desc
+        ) as _rank
+        from crm
+    ) as ranked
+    where _rank = 1
 ),
 
 {% for channel in channels %}
 consent_{{ channel }} as (
-    select customer_key, consent_{{ channel }}, consent_{{ channel }}_at
-    from crm
-    where consent_{{ channel }} is not null
-    qualify row_number() over (
-        partition by customer_key
-        order by consent_{{ channel }}_at desc nulls last, updated_at desc
-    ) = 1
+    select customer_key, consent_{{ channel }}, consent_{{ channel }}_at from (
+        select customer_key, consent_{{ channel }}, consent_{{ channel }}_at,
+            row_number() over (
+                partition by customer_key
+                order by consent_{{ channel }}_at desc nulls last, updated_at desc
+            ) as _rank
+        from crm
+        where consent_{{ channel }} is not null
+    ) as ranked
+    where _rank = 1
 ),
 {% endfor %}
 
@@ -48,17 +54,23 @@ crm_summary as (
 ),
 
 applicants as (
-    select m.customer_key, a.first_name, a.last_name, a.email, a.phone, a.date_of_birth
-    from {{ ref('stg_outcomes__applications') }} as a
-    inner join {{ ref('int_identity_map') }} as m on m.record_id = a.record_id
-    qualify row_number() over (partition by m.customer_key order by a.occurred_at desc) = 1
+    select customer_key, first_name, last_name, email, phone, date_of_birth from (
+        select m.customer_key, a.first_name, a.last_name, a.email, a.phone, a.date_of_birth,
+            row_number() over (partition by m.customer_key order by a.occurred_at desc) as _rank
+        from {{ ref('stg_outcomes__applications') }} as a
+        inner join {{ ref('int_identity_map') }} as m on m.record_id = a.record_id
+    ) as ranked
+    where _rank = 1
 ),
 
 callers as (
-    select m.customer_key, c.caller_name, c.caller_phone
-    from {{ ref('stg_contact_centre__calls') }} as c
-    inner join {{ ref('int_identity_map') }} as m on m.record_id = c.record_id
-    qualify row_number() over (partition by m.customer_key order by c.occurred_at desc) = 1
+    select customer_key, caller_name, caller_phone from (
+        select m.customer_key, c.caller_name, c.caller_phone,
+            row_number() over (partition by m.customer_key order by c.occurred_at desc) as _rank
+        from {{ ref('stg_contact_centre__calls') }} as c
+        inner join {{ ref('int_identity_map') }} as m on m.record_id = c.record_id
+    ) as ranked
+    where _rank = 1
 ),
 
 customers as (
