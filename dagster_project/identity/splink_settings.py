@@ -19,11 +19,13 @@ from splink.internals.comparison_creator import ComparisonCreator
 def _first_name() -> ComparisonCreator:
     return cl.CustomComparison(
         output_column_name="first_name",
+        # The swap is scored here only: both names agreeing crosswise is one piece of evidence,
+        # and a reversed level in the surname comparison too would count it twice.
         comparison_description="given name, with nicknames and first/last swapped",
         comparison_levels=[
             cll.NullLevel("first_name"),
             cll.ExactMatchLevel("first_name").configure(tf_adjustment_column="first_name"),
-            cll.ColumnsReversedLevel("first_name", "last_name"),
+            cll.ColumnsReversedLevel("first_name", "last_name", symmetrical=True),
             cll.ExactMatchLevel("first_name_canonical"),
             cll.JaroWinklerLevel("first_name", 0.92),
             cll.JaroWinklerLevel("first_name", 0.85),
@@ -38,7 +40,6 @@ def _last_name() -> ComparisonCreator:
         comparison_levels=[
             cll.NullLevel("last_name"),
             cll.ExactMatchLevel("last_name").configure(tf_adjustment_column="last_name"),
-            cll.ColumnsReversedLevel("first_name", "last_name"),
             cll.JaroWinklerLevel("last_name", 0.92),
             cll.JaroWinklerLevel("last_name", 0.85),
             cll.ElseLevel(),
