@@ -12,7 +12,6 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import duckdb
 import pandas as pd
@@ -260,12 +259,3 @@ def _count_comparisons(linker: Linker, timer: Timer) -> int:
             record_sample_proportion=1.0
         )
     return int(counts[-1]["cumulative_comparison_count"]) if counts else 0
-
-
-def save_model(model: dict, folder: Path, version: str) -> Path:
-    import json
-
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"splink_model_{version}.json"
-    path.write_text(json.dumps(model, indent=2, sort_keys=True))
-    return path
