@@ -28,14 +28,6 @@ class DataPaths:
     def warehouse(self) -> Path:
         return self.root / "warehouse.duckdb"
 
-    @property
-    def reports(self) -> Path:
-        return self.root / "reports"
-
-    @property
-    def dagster_home(self) -> Path:
-        return self.root / "dagster_home"
-
 
 def data_paths(root: str | os.PathLike[str] | None = None) -> DataPaths:
     """Resolve the data directory: an explicit root, else ``JOURNEY_DATA_DIR``, else ``data/``."""
