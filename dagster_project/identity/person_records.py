@@ -9,21 +9,11 @@ from __future__ import annotations
 
 import duckdb
 
-from .normalise import distinct_phones, normalised_select, register_lookups
+from .normalise import ROLES, distinct_phones, normalised_select, register_lookups
 
-INPUT_ROLES = (
-    "first_name",
-    "last_name",
-    "full_name",
-    "dob",
-    "email",
-    "phone",
-    "address",
-    "city",
-    "state",
-    "postcode",
-    "country",
-    "gender",
+# The sources carry every identity role but these (their street is one address field).
+INPUT_ROLES = tuple(
+    role for role in ROLES if role not in {"middle_name", "street_number", "street", "national_id"}
 )
 
 # Sources whose records carry enough identity fields for probabilistic linkage.
