@@ -34,14 +34,15 @@ def _first_name() -> ComparisonCreator:
     )
 
 
-def _last_name() -> ComparisonCreator:
+def _fuzzy_text(column: str, high: float, low: float) -> ComparisonCreator:
+    """Exact (with term frequencies), two Jaro-Winkler bands, else: surnames and addresses."""
     return cl.CustomComparison(
-        output_column_name="last_name",
+        output_column_name=column,
         comparison_levels=[
-            cll.NullLevel("last_name"),
-            cll.ExactMatchLevel("last_name").configure(tf_adjustment_column="last_name"),
-            cll.JaroWinklerLevel("last_name", 0.92),
-            cll.JaroWinklerLevel("last_name", 0.85),
+            cll.NullLevel(column),
+            cll.ExactMatchLevel(column).configure(tf_adjustment_column=column),
+            cll.JaroWinklerLevel(column, high),
+            cll.JaroWinklerLevel(column, low),
             cll.ElseLevel(),
         ],
     )
@@ -55,19 +56,6 @@ def _typo_tolerant(column: str, tf: bool = False) -> ComparisonCreator:
             cll.NullLevel(column),
             exact.configure(tf_adjustment_column=column) if tf else exact,
             cll.DamerauLevenshteinLevel(column, 1),
-            cll.ElseLevel(),
-        ],
-    )
-
-
-def _address() -> ComparisonCreator:
-    return cl.CustomComparison(
-        output_column_name="address",
-        comparison_levels=[
-            cll.NullLevel("address"),
-            cll.ExactMatchLevel("address").configure(tf_adjustment_column="address"),
-            cll.JaroWinklerLevel("address", 0.9),
-            cll.JaroWinklerLevel("address", 0.8),
             cll.ElseLevel(),
         ],
     )
@@ -94,7 +82,7 @@ def _rules() -> list[FieldRules]:
             ),
         ),
         FieldRules(("first_name",), _first_name()),
-        FieldRules(("last_name",), _last_name()),
+        FieldRules(("last_name",), _fuzzy_text("last_name", 0.92, 0.85)),
         FieldRules(
             ("dob",),
             cl.DateOfBirthComparison(
@@ -108,7 +96,7 @@ def _rules() -> list[FieldRules]:
         FieldRules(("dob", "first_name"), None, (block_on("first_name", "dob"),)),
         FieldRules(("email",), cl.EmailComparison("email"), (block_on("email"),)),
         FieldRules(("phone",), _typo_tolerant("phone"), (block_on("phone"),)),
-        FieldRules(("address",), _address()),
+        FieldRules(("address",), _fuzzy_text("address", 0.9, 0.8)),
         FieldRules(
             ("address", "first_name"), None, (block_on("address", "substr(first_name, 1, 1)"),)
         ),
