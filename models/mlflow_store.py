@@ -1,0 +1,53 @@
+"""Where MLflow keeps runs and models: embedded SQLite under the data directory by default.
+
+``MLFLOW_TRACKING_URI`` points a team at their own tracking server instead (the registry follows
+it). Experiment artefacts go under the data directory's ``mlflow/artifacts`` for the embedded store,
+never to ``./mlruns`` beside whatever directory a process happened to start in.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from mlflow import MlflowClient
+
+TRACKING_URI_ENV = "MLFLOW_TRACKING_URI"
+
+
+def mlflow_dir(data_root: Path) -> Path:
+    return data_root / "mlflow"
+
+
+def embedded_tracking_uri(data_root: Path) -> str:
+    return f"sqlite:///{(mlflow_dir(data_root) / 'mlflow.db').resolve()}"
+
+
+def tracking_uri(data_root: Path) -> str:
+    return os.environ.get(TRACKING_URI_ENV) or embedded_tracking_uri(data_root)
+
+
+def connect_mlflow(data_root: Path) -> MlflowClient:
+    """Point this process's MLflow at the store and return a client for it."""
+    import mlflow
+    from mlflow import MlflowClient
+
+    uri = tracking_uri(data_root)
+    if uri.startswith("sqlite:///"):
+        mlflow_dir(data_root).mkdir(parents=True, exist_ok=True)
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_registry_uri(uri)
+    return MlflowClient(tracking_uri=uri, registry_uri=uri)
+
+
+def experiment_id(client: MlflowClient, name: str, data_root: Path) -> str:
+    """The experiment for a model, created with its artefacts under the data directory."""
+    existing = client.get_experiment_by_name(name)
+    if existing is not None:
+        return existing.experiment_id
+    location = None
+    if not os.environ.get(TRACKING_URI_ENV):
+        location = (mlflow_dir(data_root) / "artifacts" / name).resolve().as_uri()
+    return client.create_experiment(name, artifact_location=location)

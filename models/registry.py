@@ -1,0 +1,216 @@
+"""The MLflow model registry: challenger on every new version, champion behind a gate.
+
+Every registered version gets the ``challenger`` alias. The gate scores the challenger and the
+current champion on the *same* holdout rows and moves ``champion`` only when the challenger wins by
+the configured margin on the configured metric; the comparison is recorded as tags on the
+challenger version and on its training run. A promotion records the version it replaced
+(``replaced_champion_version``), which is what ``rollback`` returns to.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from models.calibrated_booster import CalibratedBooster
+from models.metrics import HIGHER_IS_BETTER, holdout_metrics
+from models.mlflow_store import connect_mlflow
+
+if TYPE_CHECKING:
+    from mlflow import MlflowClient
+
+CHAMPION = "champion"
+CHALLENGER = "challenger"
+REPLACED_TAG = "replaced_champion_version"
+
+
+class ModelLoadError(RuntimeError):
+    """A registered model could not be loaded; nothing that depends on it was changed."""
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    name: str
+    version: str
+    run_id: str
+    model: CalibratedBooster
+
+    @property
+    def label(self) -> str:
+        return f"{self.name}@{self.version}"
+
+
+@dataclass(frozen=True)
+class GateResult:
+    decision: str  # first_champion, promoted, kept_champion, champion_not_comparable
+    metric: str
+    margin: float
+    challenger_version: str
+    challenger_value: float
+    champion_version: str | None = None
+    champion_value: float | None = None
+    note: str = ""
+
+    @property
+    def promoted(self) -> bool:
+        return self.decision in ("first_champion", "promoted")
+
+    def tags(self) -> dict[str, str]:
+        values = {
+            "gate.decision": self.decision,
+            "gate.metric": self.metric,
+            "gate.margin": str(self.margin),
+            "gate.challenger_version": self.challenger_version,
+            "gate.challenger_value": f"{self.challenger_value:.6f}",
+            "gate.champion_version": self.champion_version or "",
+            "gate.champion_value": ""
+            if self.champion_value is None
+            else f"{self.champion_value:.6f}",
+            "gate.note": self.note,
+        }
+        return {k: v for k, v in values.items() if v != ""}
+
+
+def load_model_version(name: str, alias_or_version: str, data_root: Path) -> LoadedModel:
+    """``models:/<name>@<alias>`` (or ``models:/<name>/<version>`` for a number), loaded."""
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
+    client = connect_mlflow(data_root)
+    by_alias = not alias_or_version.isdigit()
+    uri = f"models:/{name}@{alias_or_version}" if by_alias else f"models:/{name}/{alias_or_version}"
+    try:
+        if by_alias:
+            version = client.get_model_version_by_alias(name, alias_or_version)
+        else:
+            version = client.get_model_version(name, alias_or_version)
+        pyfunc = mlflow.pyfunc.load_model(uri)
+        model = pyfunc.unwrap_python_model().model
+    except (MlflowException, OSError, ValueError, KeyError, AttributeError) as error:
+        raise ModelLoadError(f"could not load {uri}: {error}") from error
+    return LoadedModel(name, str(version.version), version.run_id or "", model)
+
+
+def _metric(metric: str, frame: pd.DataFrame, label: str, scores) -> float:
+    return holdout_metrics(frame[label].to_numpy(), scores)[metric]
+
+
+def gate_challenger(
+    client: MlflowClient,
+    data_root: Path,
+    name: str,
+    challenger: LoadedModel,
+    holdout: pd.DataFrame,
+    metric: str,
+    margin: float,
+) -> GateResult:
+    """Compare challenger and champion on ``holdout`` and move the champion alias if it wins."""
+    if metric not in HIGHER_IS_BETTER:
+        raise ValueError(f"gate metric {metric!r} is not one of {sorted(HIGHER_IS_BETTER)}")
+    label = challenger.model.spec.label
+    challenger_value = _metric(metric, holdout, label, challenger.model.predict_proba(holdout))
+    common = {"metric": metric, "margin": margin, "challenger_version": challenger.version}
+    champion: LoadedModel | None = None
+    try:
+        champion = load_model_version(name, CHAMPION, data_root)
+    except ModelLoadError as error:
+        if _has_alias(client, name, CHAMPION):
+            result = GateResult(
+                "champion_not_comparable",
+                challenger_value=challenger_value,
+                note=f"champion failed to load: {error}",
+                **common,
+            )
+            _record(client, name, challenger, result)
+            return result
+    if champion is None:
+        result = GateResult("first_champion", challenger_value=challenger_value, **common)
+    else:
+        try:
+            champion_scores = champion.model.predict_proba(holdout)
+        except ValueError as error:  # e.g. the champion was trained on features that are gone
+            result = GateResult(
+                "champion_not_comparable",
+                challenger_value=challenger_value,
+                champion_version=champion.version,
+                note=str(error),
+                **common,
+            )
+            _record(client, name, challenger, result)
+            return result
+        champion_value = _metric(metric, holdout, label, champion_scores)
+        gain = challenger_value - champion_value
+        if not HIGHER_IS_BETTER[metric]:
+            gain = -gain
+        result = GateResult(
+            "promoted" if gain >= margin else "kept_champion",
+            challenger_value=challenger_value,
+            champion_version=champion.version,
+            champion_value=champion_value,
+            **common,
+        )
+    if result.promoted:
+        set_champion(client, name, challenger.version, replaced=result.champion_version)
+    _record(client, name, challenger, result)
+    return result
+
+
+def _has_alias(client: MlflowClient, name: str, alias: str) -> bool:
+    from mlflow.exceptions import MlflowException
+
+    try:
+        return alias in client.get_registered_model(name).aliases
+    except MlflowException:
+        return False
+
+
+def _record(client: MlflowClient, name: str, challenger: LoadedModel, result: GateResult) -> None:
+    for key, value in result.tags().items():
+        client.set_model_version_tag(name, challenger.version, key, value)
+        if challenger.run_id:
+            client.set_tag(challenger.run_id, key, value)
+
+
+def set_champion(
+    client: MlflowClient, name: str, version: str, replaced: str | None = None
+) -> None:
+    if replaced and replaced != version:
+        client.set_model_version_tag(name, version, REPLACED_TAG, replaced)
+    client.set_registered_model_alias(name, CHAMPION, version)
+
+
+def promote(data_root: Path, name: str, version: str) -> str | None:
+    """Make ``version`` the champion by hand; returns the version it replaced."""
+    client = connect_mlflow(data_root)
+    client.get_model_version(name, version)  # raises a clear MlflowException when unknown
+    current = _alias_version(client, name, CHAMPION)
+    set_champion(client, name, version, replaced=current)
+    return current
+
+
+def rollback(data_root: Path, name: str) -> tuple[str, str]:
+    """Point ``champion`` back at the version the current champion replaced."""
+    client = connect_mlflow(data_root)
+    current = _alias_version(client, name, CHAMPION)
+    if current is None:
+        raise ValueError(f"{name} has no champion to roll back")
+    previous = client.get_model_version(name, current).tags.get(REPLACED_TAG)
+    if not previous:
+        raise ValueError(
+            f"{name}@{CHAMPION} is version {current}, which replaced no earlier champion"
+        )
+    client.set_registered_model_alias(name, CHAMPION, previous)
+    client.set_model_version_tag(name, current, "rolled_back_to", previous)
+    return current, previous
+
+
+def _alias_version(client: MlflowClient, name: str, alias: str) -> str | None:
+    from mlflow.exceptions import MlflowException
+
+    try:
+        return str(client.get_model_version_by_alias(name, alias).version)
+    except MlflowException:
+        return None
