@@ -15,13 +15,13 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 
 CUSTOMERS ?= 2000
-DAYS ?= 30
+DAYS ?= 70
 SEED ?= 42
 BENCH_CUSTOMERS ?= 100000
 BENCH_DAYS ?= 90
 BENCH_IDENTITY_CUSTOMERS ?= 620000
 
-.PHONY: install demo test lint dev bench clean dagster-home dbt-manifest dbt-docs
+.PHONY: install demo test lint dev mlflow bench clean dagster-home dbt-manifest dbt-docs
 
 $(UV):
 	$(PYTHON) -m venv $(BOOTSTRAP)
@@ -64,6 +64,13 @@ lint: install
 
 dev: install dagster-home
 	$(BIN)/dagster dev -w workspace.yaml
+
+# The embedded MLflow store the pipeline writes, unless MLFLOW_TRACKING_URI names a team server.
+MLFLOW_STORE := $(or $(MLFLOW_TRACKING_URI),sqlite:///$(JOURNEY_DATA_DIR)/mlflow/mlflow.db)
+
+mlflow: install
+	@mkdir -p "$(JOURNEY_DATA_DIR)/mlflow"
+	$(BIN)/mlflow ui --backend-store-uri "$(MLFLOW_STORE)" --host 127.0.0.1 --port 5000
 
 bench: install dagster-home
 	$(BIN)/journey bench --customers $(BENCH_CUSTOMERS) --days $(BENCH_DAYS) --seed $(SEED) --identity-customers $(BENCH_IDENTITY_CUSTOMERS)

@@ -15,11 +15,13 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from .models_cli import models_app, print_models, print_policy_values
 from .settings import DataPaths, data_paths
 
 app = typer.Typer(help="journey-orchestrator: customer-journey orchestration as a data platform.")
 demo_app = typer.Typer(help="The demo world: generate it, or generate it and run the pipeline.")
 app.add_typer(demo_app, name="demo")
+app.add_typer(models_app, name="models")
 console = Console()
 
 DataDirOption = Annotated[
@@ -71,7 +73,7 @@ def _generate(paths: DataPaths, customers: int, days: int, seed: int) -> None:
 @demo_app.command("generate")
 def demo_generate(
     customers: Annotated[int, typer.Option(help="People in the world.")] = 2000,
-    days: Annotated[int, typer.Option(help="Days of activity.")] = 30,
+    days: Annotated[int, typer.Option(help="Days of activity.")] = 70,
     seed: Annotated[
         int, typer.Option(help="Random seed; the same seed gives the same files.")
     ] = 42,
@@ -84,7 +86,7 @@ def demo_generate(
 @demo_app.command("run")
 def demo_run(
     customers: Annotated[int, typer.Option(help="People in the world.")] = 2000,
-    days: Annotated[int, typer.Option(help="Days of activity.")] = 30,
+    days: Annotated[int, typer.Option(help="Days of activity.")] = 70,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 42,
     keep: Annotated[
         bool, typer.Option(help="Keep the existing landing files and warehouse.")
@@ -96,7 +98,11 @@ def demo_run(
 
     paths = _paths(data_dir)
     if not keep:
-        for folder in (paths.landing, paths.truth):
+        # A fresh world starts a fresh embedded model registry (a team server is left alone).
+        fresh = [paths.landing, paths.truth]
+        if not os.environ.get("MLFLOW_TRACKING_URI"):
+            fresh.append(paths.root / "mlflow")
+        for folder in fresh:
             shutil.rmtree(folder, ignore_errors=True)
         paths.warehouse.unlink(missing_ok=True)
     _generate(paths, customers, days, seed)
@@ -112,6 +118,9 @@ def demo_run(
         table.add_row(step.step, f"{step.seconds:.2f}")
     console.print(table)
     _print_status(paths)
+    if run.success:
+        print_models(paths)
+        print_policy_values(paths)
     for check in run.failed_checks:
         console.print(f"[yellow]check did not pass: {check}[/yellow]")
     console.print(
@@ -120,6 +129,8 @@ def demo_run(
         f"  landing files {paths.landing}\n"
         f"  quarantine    SELECT * FROM audit.quarantine  (in the warehouse)\n"
         f"  Dagster UI    make dev   (then open http://127.0.0.1:3000; this run is listed)\n"
+        f"  MLflow UI     make mlflow   (then open http://127.0.0.1:5000)\n"
+        f"  scores        SELECT * FROM scoring.customer_scores  (in the warehouse)\n"
         f"  status        .venv/bin/journey status"
     )
     if not run.success:

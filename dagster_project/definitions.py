@@ -11,15 +11,16 @@ import dagster as dg
 from .identity.assets import identity_assets, identity_job, nightly_identity_schedule
 from .ingest.assets import ingest_assets, ingest_job, nightly_ingest_schedule
 from .ingest.sensors import landing_files_sensor
+from .ml.assets import ml_assets, train_models_job, weekly_training_schedule
 from .profile.assets import dbt_resource, profile_models
 from .quality.checks import gx_checks
 from .resources import WarehouseResource
 
 defs = dg.Definitions(
-    assets=[*ingest_assets, *identity_assets, profile_models],
+    assets=[*ingest_assets, *identity_assets, profile_models, *ml_assets],
     asset_checks=gx_checks,
-    jobs=[ingest_job, identity_job],
+    jobs=[ingest_job, identity_job, train_models_job],
     sensors=[landing_files_sensor],
-    schedules=[nightly_ingest_schedule, nightly_identity_schedule],
+    schedules=[nightly_ingest_schedule, nightly_identity_schedule, weekly_training_schedule],
     resources={"warehouse": WarehouseResource(), "dbt": dbt_resource()},
 )

@@ -34,6 +34,8 @@ def connect_mlflow(data_root: Path) -> MlflowClient:
     import mlflow
     from mlflow import MlflowClient
 
+    # Progress bars for local artefact copies only clutter logs and the terminal.
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     uri = tracking_uri(data_root)
     if uri.startswith("sqlite:///"):
         mlflow_dir(data_root).mkdir(parents=True, exist_ok=True)

@@ -107,3 +107,27 @@ def evaluate_policies(conn: duckdb.DuckDBPyConnection, truth_dir: Path) -> Polic
         best_static_pair="/".join(pairs[int(static.argmax())]),
         captured_share=(model - random) / room if room > 0 else float("nan"),
     )
+
+
+POLICY_EXPERIMENT = "policy_evaluation"
+
+
+def log_policy_values(
+    conn: duckdb.DuckDBPyConnection, data_root: Path, values: PolicyValues
+) -> str:
+    """One MLflow run per evaluation, tagged with the model versions whose scores it valued."""
+    import mlflow
+
+    from models.mlflow_store import connect_mlflow, experiment_id
+
+    client = connect_mlflow(data_root)
+    versions = dict(
+        conn.execute(
+            f"SELECT DISTINCT model_name, model_version FROM {SCORES_TABLE} ORDER BY 1"
+        ).fetchall()
+    )
+    with mlflow.start_run(experiment_id=experiment_id(client, POLICY_EXPERIMENT, data_root)) as run:
+        mlflow.set_tags({f"model.{name}": version for name, version in versions.items()})
+        mlflow.set_tag("best_static_pair", values.best_static_pair)
+        mlflow.log_metrics(values.as_metrics())
+    return run.info.run_id

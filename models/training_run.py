@@ -19,7 +19,12 @@ from models.packaged_model import ARTIFACT_KEY, NextBestActionModel
 from models.registry import CHALLENGER, GateResult, LoadedModel, gate_challenger
 from models.specs import ModelSpec
 from models.training import TrainedModel, TrainingParams, train_model
-from models.training_sets import load_training_set, snapshot_windows, split_by_time
+from models.training_sets import (
+    TrainingSplit,
+    load_training_set,
+    snapshot_windows,
+    split_by_time,
+)
 
 # What a loaded model needs; pinned to what trained it (no inference: it would import the model).
 _REQUIREMENTS = ("mlflow", "xgboost-cpu", "numpy", "pandas", "pyarrow", "scikit-learn")
@@ -62,11 +67,25 @@ def train_and_register(
     gate_metric: str,
     gate_margin: float,
 ) -> TrainingReport:
+    """Build the point-in-time split from the warehouse, train, then register and gate."""
+    split = split_by_time(load_training_set(conn, spec), snapshot_windows(conn), spec)
+    trained = train_model(split, spec, params)
+    return register_and_gate(data_root, spec, split, trained, params, gate_metric, gate_margin)
+
+
+def register_and_gate(
+    data_root: Path,
+    spec: ModelSpec,
+    split: TrainingSplit,
+    trained: TrainedModel,
+    params: TrainingParams,
+    gate_metric: str,
+    gate_margin: float,
+) -> TrainingReport:
+    """Log the run to the model's experiment, register it as challenger, and run the gate."""
     import mlflow
     from mlflow.models import infer_signature
 
-    split = split_by_time(load_training_set(conn, spec), snapshot_windows(conn), spec)
-    trained = train_model(split, spec, params)
     client = connect_mlflow(data_root)
     experiment = experiment_id(client, spec.name, data_root)
     run_name = f"{spec.name}-holdout-{split.holdout_as_of.date()}"

@@ -1,0 +1,1 @@
+"""Dagster wiring for the next-best-action models in ``models/``."""

@@ -1,0 +1,193 @@
+"""Dagster wiring for the models: train and gate each one, score everyone, value the policy.
+
+The ML code is in ``models/`` and is imported inside the asset bodies: MLflow, XGBoost and
+scikit-learn take seconds to import, and loading the code location must not pay for that.
+"""
+
+import time
+
+import dagster as dg
+
+from ..resources import WAREHOUSE_POOL, WarehouseResource
+
+GROUP = "models"
+FEATURE_SNAPSHOTS = dg.AssetKey(["training", "customer_feature_snapshots"])
+CUSTOMER_FEATURES = dg.AssetKey(["marts", "customer_features"])
+CUSTOMER_SCORES = dg.AssetKey(["ml", "customer_scores"])
+POLICY_EVALUATION = dg.AssetKey(["ml", "policy_evaluation"])
+
+# (registered model name, the dbt label model it trains on); mirrors models.specs.MODEL_SPECS,
+# which this module does not import so the code location loads without the ML stack.
+MODELS = (
+    ("offer_propensity", "offer_response_labels"),
+    ("channel_response", "channel_response_labels"),
+    ("churn_risk", "churn_labels"),
+)
+
+
+class ModelTrainingConfig(dg.Config):
+    gate_metric: str = "roc_auc"  # compared between challenger and champion on the same holdout
+    gate_margin: float = 0.002  # the challenger must beat the champion by at least this much
+    seed: int = 42
+    max_depth: int = 5
+    learning_rate: float = 0.08
+    max_rounds: int = 400
+    early_stopping_rounds: int = 30
+
+
+def model_key(name: str) -> dg.AssetKey:
+    return dg.AssetKey(["ml", name])
+
+
+def _mlflow_run_url(run_id: str, experiment_id: str) -> str:
+    # Where `make mlflow` serves the UI; with a team server the run id is what to search for.
+    return f"http://127.0.0.1:5000/#/experiments/{experiment_id}/runs/{run_id}"
+
+
+def _model_asset(name: str, labels: str) -> dg.AssetsDefinition:
+    @dg.asset(
+        key=model_key(name),
+        group_name=GROUP,
+        pool=WAREHOUSE_POOL,
+        kinds={"xgboost", "mlflow"},
+        deps=[FEATURE_SNAPSHOTS, dg.AssetKey(["training", labels])],
+        description=f"The {name} model: trained on point-in-time snapshots, logged to MLflow, "
+        "registered as challenger and promoted to champion only if it beats the champion on "
+        "the same holdout.",
+    )
+    def train(config: ModelTrainingConfig, warehouse: WarehouseResource) -> dg.MaterializeResult:
+        from models.specs import model_spec
+        from models.training import TrainingParams
+        from models.training_run import train_and_register
+        from models.training_sets import TrainingDataError
+
+        params = TrainingParams(
+            max_depth=config.max_depth,
+            learning_rate=config.learning_rate,
+            max_rounds=config.max_rounds,
+            early_stopping_rounds=config.early_stopping_rounds,
+            seed=config.seed,
+        )
+        started = time.perf_counter()
+        try:
+            with warehouse.connect(read_only=True) as conn:
+                report = train_and_register(
+                    conn,
+                    warehouse.paths.root,
+                    model_spec(name),
+                    params,
+                    config.gate_metric,
+                    config.gate_margin,
+                )
+        except TrainingDataError as error:
+            raise dg.Failure(description=str(error)) from error
+        gate = report.gate
+        return dg.MaterializeResult(
+            metadata={
+                "model_version": report.version,
+                "mlflow_run_id": report.run_id,
+                "gate_decision": gate.decision,
+                "champion_version": report.version if gate.promoted else gate.champion_version,
+                "gate": dg.MetadataValue.json(gate.tags()),
+                "holdout_metrics": dg.MetadataValue.json(
+                    {k: round(v, 5) for k, v in report.trained.holdout_metrics.items()}
+                ),
+                **{
+                    f"holdout_{k}": float(v)
+                    for k, v in report.trained.holdout_metrics.items()
+                    if k in ("roc_auc", "pr_auc", "log_loss")
+                },
+                "best_rounds": report.trained.best_rounds,
+                "split": dg.MetadataValue.json(report.split_summary),
+                "train_seconds": round(time.perf_counter() - started, 2),
+            }
+        )
+
+    return train
+
+
+model_assets = [_model_asset(name, labels) for name, labels in MODELS]
+
+
+@dg.asset(
+    key=CUSTOMER_SCORES,
+    group_name=GROUP,
+    pool=WAREHOUSE_POOL,
+    kinds={"xgboost", "duckdb"},
+    deps=[CUSTOMER_FEATURES, *(model_key(name) for name, _ in MODELS)],
+    description="Every customer scored by each model's champion (models:/<name>@champion) into "
+    "scoring.customer_scores, with the model version and reason codes. A champion that fails "
+    "to load fails the run and leaves the previous scores in place.",
+)
+def customer_scores(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource
+) -> dg.MaterializeResult:
+    from models.registry import CHAMPION, ModelLoadError, load_model_version
+    from models.scoring import score_customers
+
+    try:
+        champions = {
+            name: load_model_version(name, CHAMPION, warehouse.paths.root) for name, _ in MODELS
+        }
+    except ModelLoadError as error:
+        raise dg.Failure(
+            description=f"{error}. The previous scores in scoring.customer_scores are unchanged."
+        ) from error
+    started = time.perf_counter()
+    with warehouse.connect() as conn:
+        summaries = score_customers(conn, champions, context.run.run_id)
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": sum(s.rows for s in summaries),
+            "models": dg.MetadataValue.json({n: m.label for n, m in champions.items()}),
+            "rows_per_model": dg.MetadataValue.json({s.model: s.rows for s in summaries}),
+            "customers": summaries[0].customers if summaries else 0,
+            "score_seconds": round(time.perf_counter() - started, 2),
+        }
+    )
+
+
+@dg.asset(
+    key=POLICY_EVALUATION,
+    group_name=GROUP,
+    pool=WAREHOUSE_POOL,
+    kinds={"mlflow"},
+    deps=[CUSTOMER_SCORES],
+    description="The policy 'top-scored offer on the top-scored channel' valued with the demo "
+    "world's true propensities, beside the oracle, random and the best static rule; also logged "
+    "to the MLflow experiment policy_evaluation. Skipped where there is no demo truth.",
+)
+def policy_evaluation(warehouse: WarehouseResource) -> dg.MaterializeResult:
+    from models.policy_evaluation import evaluate_policies, log_policy_values
+
+    with warehouse.connect(read_only=True) as conn:
+        values = evaluate_policies(conn, warehouse.paths.truth)
+        if values is None:
+            return dg.MaterializeResult(
+                metadata={"note": "no demo truth in this data directory; nothing to value"}
+            )
+        run_id = log_policy_values(conn, warehouse.paths.root, values)
+    return dg.MaterializeResult(
+        metadata={
+            **{k: round(v, 6) for k, v in values.as_metrics().items()},
+            "best_static_pair": values.best_static_pair,
+            "mlflow_run_id": run_id,
+        }
+    )
+
+
+ml_assets = [*model_assets, customer_scores, policy_evaluation]
+
+train_models_job = dg.define_asset_job(
+    "train_and_score_models",
+    selection=dg.AssetSelection.groups(GROUP),
+    description="Retrain every model, gate the challengers, rescore every customer.",
+)
+
+weekly_training_schedule = dg.ScheduleDefinition(
+    name="weekly_model_training",
+    job=train_models_job,
+    cron_schedule="0 4 * * 1",
+    execution_timezone="UTC",
+    description="Retrain and gate every Monday at 04:00 UTC, after the nightly loads.",
+)

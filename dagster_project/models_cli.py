@@ -1,0 +1,115 @@
+"""``journey models``: the registry from the terminal (list, promote, roll back) and policy value."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from .settings import DataPaths, data_paths
+
+models_app = typer.Typer(help="The MLflow model registry: list versions, promote, roll back.")
+console = Console()
+
+DataDirOption = Annotated[
+    Path | None,
+    typer.Option("--data-dir", envvar="JOURNEY_DATA_DIR", help="Data directory (default: data/)."),
+]
+MODEL_NAMES = ("offer_propensity", "channel_response", "churn_risk")
+
+
+def print_models(paths: DataPaths) -> None:
+    """Every registered version of each model: aliases, holdout metrics and the gate's decision."""
+    from mlflow.exceptions import MlflowException
+
+    from models.mlflow_store import connect_mlflow, tracking_uri
+
+    client = connect_mlflow(paths.root)
+    table = Table(title=f"Registered models ({tracking_uri(paths.root)})")
+    for column in ("model", "version", "aliases", "holdout roc_auc", "pr_auc", "gate decision"):
+        table.add_column(column)
+    for name in MODEL_NAMES:
+        try:
+            versions = client.search_model_versions(f"name = '{name}'", order_by=["version_number"])
+            # Version searches leave aliases out; the registered model carries them.
+            aliases = client.get_registered_model(name).aliases
+        except MlflowException:
+            versions, aliases = [], {}
+        for version in versions:
+            metrics = client.get_run(version.run_id).data.metrics if version.run_id else {}
+            table.add_row(
+                name,
+                str(version.version),
+                ", ".join(a for a, v in sorted(aliases.items()) if str(v) == str(version.version)),
+                f"{metrics.get('roc_auc', float('nan')):.4f}",
+                f"{metrics.get('pr_auc', float('nan')):.4f}",
+                version.tags.get("gate.decision", ""),
+            )
+    console.print(table)
+
+
+def print_policy_values(paths: DataPaths) -> None:
+    from models.policy_evaluation import evaluate_policies
+
+    from .warehouse import connect
+
+    with connect(paths.warehouse, read_only=True) as conn:
+        values = evaluate_policies(conn, paths.truth)
+    if values is None:
+        console.print("No demo truth or no scores here: nothing to value.")
+        return
+    console.print(
+        f"Policy value against the demo truth ({values.customers:,} customers; mean true response "
+        f"probability of the action each policy picks):\n"
+        f"  models (top offer on top channel) {values.model:.4f}\n"
+        f"  best static rule ({values.best_static_pair}) {values.best_static:.4f}\n"
+        f"  random {values.random:.4f}    oracle {values.oracle:.4f}\n"
+        f"  the models capture {values.captured_share:.0%} of the room between random and oracle"
+    )
+
+
+@models_app.command("list")
+def list_models(data_dir: DataDirOption = None) -> None:
+    """Every version of every model with its aliases, metrics and gate decision."""
+    print_models(data_paths(data_dir))
+
+
+@models_app.command("promote")
+def promote_model(
+    name: Annotated[str, typer.Argument(help="Registered model, e.g. offer_propensity.")],
+    version: Annotated[str, typer.Argument(help="The version to make champion.")],
+    data_dir: DataDirOption = None,
+) -> None:
+    """Make a version the champion by hand (what the gate does when a challenger wins)."""
+    from models.registry import promote
+
+    replaced = promote(data_paths(data_dir).root, name, version)
+    console.print(f"{name}@champion is now version {version} (was {replaced or 'unset'}).")
+
+
+@models_app.command("rollback")
+def rollback_model(
+    name: Annotated[str, typer.Argument(help="Registered model, e.g. offer_propensity.")],
+    data_dir: DataDirOption = None,
+) -> None:
+    """Point champion back at the version the current champion replaced. Rescore afterwards."""
+    from models.registry import rollback
+
+    try:
+        current, previous = rollback(data_paths(data_dir).root, name)
+    except ValueError as error:
+        console.print(f"[red]{error}[/red]")
+        raise typer.Exit(1) from error
+    console.print(
+        f"{name}@champion rolled back from version {current} to {previous}. Materialize "
+        "ml/customer_scores (or run the train_and_score_models job) to rescore with it."
+    )
+
+
+@models_app.command("evaluate")
+def evaluate(data_dir: DataDirOption = None) -> None:
+    """Value the current scores' policy against the demo world's true propensities."""
+    print_policy_values(data_paths(data_dir))
