@@ -16,6 +16,10 @@ if TYPE_CHECKING:
 
 TRACKING_URI_ENV = "MLFLOW_TRACKING_URI"
 
+# MLflow copies every URI it is given into MLFLOW_TRACKING_URI (for subprocesses), so the
+# variable alone cannot tell a team's server from the embedded store this process chose.
+_embedded_uri_in_use: str | None = None
+
 
 def mlflow_dir(data_root: Path) -> Path:
     return data_root / "mlflow"
@@ -26,19 +30,28 @@ def embedded_tracking_uri(data_root: Path) -> str:
 
 
 def tracking_uri(data_root: Path) -> str:
-    return os.environ.get(TRACKING_URI_ENV) or embedded_tracking_uri(data_root)
+    configured = os.environ.get(TRACKING_URI_ENV)
+    if configured and configured != _embedded_uri_in_use:
+        return configured
+    return embedded_tracking_uri(data_root)
+
+
+def is_embedded(data_root: Path) -> bool:
+    return tracking_uri(data_root) == embedded_tracking_uri(data_root)
 
 
 def connect_mlflow(data_root: Path) -> MlflowClient:
     """Point this process's MLflow at the store and return a client for it."""
+    global _embedded_uri_in_use
     import mlflow
     from mlflow import MlflowClient
 
     # Progress bars for local artefact copies only clutter logs and the terminal.
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     uri = tracking_uri(data_root)
-    if uri.startswith("sqlite:///"):
+    if is_embedded(data_root):
         mlflow_dir(data_root).mkdir(parents=True, exist_ok=True)
+        _embedded_uri_in_use = uri
     mlflow.set_tracking_uri(uri)
     mlflow.set_registry_uri(uri)
     return MlflowClient(tracking_uri=uri, registry_uri=uri)
@@ -50,6 +63,6 @@ def experiment_id(client: MlflowClient, name: str, data_root: Path) -> str:
     if existing is not None:
         return existing.experiment_id
     location = None
-    if not os.environ.get(TRACKING_URI_ENV):
+    if is_embedded(data_root):
         location = (mlflow_dir(data_root) / "artifacts" / name).resolve().as_uri()
     return client.create_experiment(name, artifact_location=location)

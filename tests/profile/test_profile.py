@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import dagster as dg
@@ -10,31 +9,12 @@ import pandas as pd
 import pytest
 
 from dagster_project.definitions import defs
-from dagster_project.demo import WorldConfig, generate_world
-from dagster_project.identity.person_records import build_person_records
-from dagster_project.identity.resolution import resolve_identities, train_identity_model
-from dagster_project.ingest.contracts import CONTRACTS
-from dagster_project.ingest.loader import load_source
-from dagster_project.profile.assets import dbt_resource, profile_models
-from dagster_project.resources import WarehouseResource
-from dagster_project.settings import DataPaths, data_paths
+from dagster_project.demo import WorldConfig
+from dagster_project.settings import DataPaths
 from dagster_project.warehouse import connect
+from tests.worlds import build_profile, build_world, copy_world, truncate_raw
 
 MARTS = {"dim_customer", "fct_interactions", "customer_features", "customer_contactability"}
-
-
-def build_profile(paths: DataPaths, **config) -> dg.ExecuteInProcessResult:
-    with dg.instance_for_test() as instance:
-        return dg.materialize(
-            [profile_models],
-            instance=instance,
-            resources={
-                "warehouse": WarehouseResource(data_dir=str(paths.root)),
-                "dbt": dbt_resource(),
-            },
-            run_config={"ops": {"profile_models": {"config": config}}} if config else None,
-            raise_on_error=False,
-        )
 
 
 def materialized(result: dg.ExecuteInProcessResult) -> set[str]:
@@ -63,25 +43,12 @@ def downstream_of(check_name: str, result: dg.ExecuteInProcessResult) -> set[str
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> DataPaths:
-    paths = data_paths(tmp_path_factory.mktemp("profile-world"))
-    generate_world(paths, WorldConfig(customers=1200, days=30, seed=7))
-    with connect(paths.warehouse) as conn:
-        for contract in CONTRACTS:
-            load_source(conn, contract, paths.landing, "test")
-        build_person_records(conn)
-        model = train_identity_model(conn, paths)
-        resolve_identities(conn, model, run_id="test")
-    result = build_profile(paths)
+    paths, result = build_world(
+        tmp_path_factory.mktemp("profile-world"), WorldConfig(customers=1200, days=30, seed=7)
+    )
     assert result.success
     assert materialized(result) >= MARTS
     assert not failed_checks(result)
-    return paths
-
-
-def copy_world(world: DataPaths, tmp_path: Path) -> DataPaths:
-    paths = data_paths(tmp_path / "copy")
-    paths.root.mkdir(parents=True)
-    shutil.copy(world.warehouse, paths.warehouse)
     return paths
 
 
@@ -150,17 +117,7 @@ def test_point_in_time_features_equal_a_rebuild_from_truncated_data(
     assert build_profile(full, as_of=as_of, full_refresh=True).success
 
     truncated = copy_world(world, tmp_path / "truncated")
-    with connect(truncated.warehouse) as conn:
-        for table, column in (
-            ("web__events", "event_ts"),
-            ("email__events", "event_ts"),
-            ("contact_centre__calls", "call_started_at"),
-            ("outcomes__applications", "event_ts"),
-            ("crm__advisor_notes", "created_at"),
-            ("crm__products", "updated_at"),
-            ("crm__customers", "updated_at"),
-        ):
-            conn.execute(f"DELETE FROM raw.{table} WHERE {column} >= TIMESTAMP '{as_of}'")
+    truncate_raw(truncated, as_of)
     assert build_profile(truncated, as_of=as_of, full_refresh=True).success
 
     def features(paths: DataPaths, table: str) -> pd.DataFrame:

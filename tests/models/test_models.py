@@ -1,0 +1,230 @@
+"""The next-best-action models on a generated world: point in time, reproducible, gated,
+registered in a real MLflow store, scored by alias through Dagster."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import dagster as dg
+import numpy as np
+import pandas as pd
+import pytest
+from mlflow import MlflowClient
+
+from dagster_project.demo import WorldConfig
+from dagster_project.ml.assets import MODELS, customer_scores, ml_assets
+from dagster_project.resources import WarehouseResource
+from dagster_project.settings import DataPaths
+from dagster_project.warehouse import connect
+from models.mlflow_store import connect_mlflow
+from models.registry import ModelLoadError, load_model_version, rollback
+from models.scoring import SCORES_TABLE
+from models.specs import MODEL_SPECS, OFFER_PROPENSITY
+from models.training import TrainingParams, train_model
+from models.training_run import register_and_gate
+from models.training_sets import TrainingSplit, load_training_set, snapshot_windows, split_by_time
+from tests.worlds import build_profile, build_world, copy_world, truncate_raw
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> DataPaths:
+    paths, result = build_world(
+        tmp_path_factory.mktemp("models-world"), WorldConfig(customers=2000, days=64, seed=11)
+    )
+    assert result.success
+    return paths
+
+
+@pytest.fixture(autouse=True)
+def embedded_mlflow(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+
+
+def offer_split(world: DataPaths) -> TrainingSplit:
+    with connect(world.warehouse, read_only=True) as conn:
+        rows = load_training_set(conn, OFFER_PROPENSITY)
+        return split_by_time(rows, snapshot_windows(conn), OFFER_PROPENSITY)
+
+
+def test_specs_and_dagster_wiring_name_the_same_models() -> None:
+    assert [name for name, _ in MODELS] == [spec.name for spec in MODEL_SPECS]
+    assert [f"training.{labels}" for _, labels in MODELS] == [s.labels_table for s in MODEL_SPECS]
+
+
+def test_snapshot_features_hold_nothing_from_the_label_window(
+    world: DataPaths, tmp_path: Path
+) -> None:
+    split = offer_split(world)
+    as_of = split.holdout_as_of
+    assert split.holdout["applied"].sum() > 0  # the label window has outcomes that could leak
+    with connect(world.warehouse, read_only=True) as conn:
+        snapshot = conn.execute(
+            "SELECT * FROM training.customer_feature_snapshots WHERE as_of = ?", [as_of]
+        ).df()
+        later = conn.execute(
+            "SELECT count(*) FROM marts.fct_interactions WHERE occurred_at >= ?", [as_of]
+        ).fetchone()[0]
+    assert later > 0
+
+    # The same features rebuilt from a warehouse that never saw anything at or after as_of.
+    known_then = copy_world(world, tmp_path / "truncated")
+    truncate_raw(known_then, str(as_of))
+    assert build_profile(known_then, as_of=str(as_of), full_refresh=True).success
+    with connect(known_then.warehouse, read_only=True) as conn:
+        rebuilt = conn.execute("SELECT * FROM marts.customer_features").df()
+    rebuilt = rebuilt[rebuilt["customer_key"].isin(snapshot["customer_key"])]
+
+    def ordered(frame: pd.DataFrame) -> pd.DataFrame:
+        return frame.sort_values("customer_key").reset_index(drop=True)
+
+    assert len(rebuilt) == len(snapshot)
+    pd.testing.assert_frame_equal(ordered(snapshot), ordered(rebuilt), check_dtype=False)
+
+
+def test_training_is_reproducible_with_a_seed(world: DataPaths) -> None:
+    split = offer_split(world)
+    first = train_model(split, OFFER_PROPENSITY, TrainingParams(seed=7))
+    again = train_model(split, OFFER_PROPENSITY, TrainingParams(seed=7))
+    other = train_model(split, OFFER_PROPENSITY, TrainingParams(seed=8))
+    assert first.model.booster.save_raw("json") == again.model.booster.save_raw("json")
+    np.testing.assert_array_equal(first.holdout_scores, again.holdout_scores)
+    assert first.holdout_metrics == again.holdout_metrics
+    assert not np.array_equal(first.holdout_scores, other.holdout_scores)
+    # Calibrated: the mean score is close to the holdout's positive rate.
+    assert first.holdout_scores.mean() == pytest.approx(split.holdout["applied"].mean(), abs=0.01)
+
+
+def _inverted(split: TrainingSplit) -> TrainingSplit:
+    """The same rows with train and validation labels flipped: a model that ranks backwards."""
+
+    def flip(frame: pd.DataFrame) -> pd.DataFrame:
+        return frame.assign(applied=1 - frame["applied"])
+
+    return dataclasses.replace(split, train=flip(split.train), validation=flip(split.validation))
+
+
+def test_gate_promotes_a_better_challenger_only_and_rollback_restores(
+    world: DataPaths, tmp_path: Path
+) -> None:
+    split = offer_split(world)
+    params = TrainingParams()
+    good = train_model(split, OFFER_PROPENSITY, params)
+    bad = train_model(_inverted(split), OFFER_PROPENSITY, params)
+    assert good.holdout_metrics["roc_auc"] > 0.55 > bad.holdout_metrics["roc_auc"]
+
+    def register(trained) -> str:
+        report = register_and_gate(
+            tmp_path, OFFER_PROPENSITY, split, trained, params, "roc_auc", 0.01
+        )
+        return report.gate.decision
+
+    assert register(bad) == "first_champion"  # version 1
+    assert register(good) == "promoted"  # version 2 beats 1 on the same holdout
+    assert register(bad) == "kept_champion"  # version 3 loses to 2
+
+    client = connect_mlflow(tmp_path)
+    aliases = client.get_registered_model("offer_propensity").aliases
+    assert {alias: str(v) for alias, v in aliases.items()} == {"champion": "2", "challenger": "3"}
+    loser = client.get_model_version("offer_propensity", "3")
+    assert loser.tags["gate.decision"] == "kept_champion"
+    assert loser.tags["gate.champion_version"] == "2"
+    assert float(loser.tags["gate.champion_value"]) > float(loser.tags["gate.challenger_value"])
+    run_tags = client.get_run(loser.run_id).data.tags
+    assert run_tags["gate.decision"] == "kept_champion"
+    artifacts = {a.path for a in client.list_artifacts(loser.run_id, "plots")}
+    assert {
+        "plots/roc.png",
+        "plots/calibration.png",
+        "plots/lift.png",
+        "plots/feature_importance.png",
+    } <= artifacts
+    metrics = client.get_run(loser.run_id).data.metrics
+    assert {"roc_auc", "pr_auc", "log_loss", "calibration_error", "top_decile_lift"} <= set(metrics)
+
+    assert rollback(tmp_path, "offer_propensity") == ("2", "1")
+    assert str(client.get_registered_model("offer_propensity").aliases["champion"]) == "1"
+    with pytest.raises(ValueError, match="replaced no earlier champion"):
+        rollback(tmp_path, "offer_propensity")
+
+
+def _materialize(paths: DataPaths, assets: list) -> dg.ExecuteInProcessResult:
+    with dg.instance_for_test() as instance:
+        return dg.materialize(
+            assets,
+            instance=instance,
+            resources={"warehouse": WarehouseResource(data_dir=str(paths.root))},
+            raise_on_error=False,
+        )
+
+
+def _scores(paths: DataPaths) -> pd.DataFrame:
+    with connect(paths.warehouse, read_only=True) as conn:
+        return conn.execute(
+            f"SELECT * FROM {SCORES_TABLE} ORDER BY model_name, customer_key, subject"
+        ).df()
+
+
+def test_dagster_trains_scores_by_champion_alias_and_values_the_policy(
+    world: DataPaths, tmp_path: Path
+) -> None:
+    paths = copy_world(world, tmp_path, truth=True)
+    result = _materialize(paths, ml_assets)
+    assert result.success
+    metadata = {
+        e.asset_key.path[-1]: e.materialization.metadata
+        for e in result.get_asset_materialization_events()
+    }
+    for name, _ in MODELS:
+        assert metadata[name]["gate_decision"].value == "first_champion"
+
+    scores = _scores(paths)
+    with connect(paths.warehouse, read_only=True) as conn:
+        customers = conn.execute("SELECT count(*) FROM marts.customer_features").fetchone()[0]
+    offers = scores[scores["model_name"] == "offer_propensity"]
+    assert len(offers) == customers * 5
+    assert offers.groupby("customer_key")["rank"].min().eq(1).all()
+    top = offers[offers["rank"] == 1]
+    assert top["reason_codes"].map(len).gt(0).mean() > 0.9
+    assert offers.loc[offers["rank"] > 1, "reason_codes"].isna().all()
+    assert set(scores["model_version"]) == {"1"}
+    assert scores["score"].between(0, 1).all()
+
+    policy = metadata["policy_evaluation"]
+    assert (
+        policy["policy_random"].value < policy["policy_model"].value < policy["policy_oracle"].value
+    )
+
+    # A new champion by hand: the next scoring run loads it by alias and records its version.
+    split = offer_split(world)
+    retrained = train_model(split, OFFER_PROPENSITY, TrainingParams(seed=5))
+    report = register_and_gate(
+        paths.root, OFFER_PROPENSITY, split, retrained, TrainingParams(seed=5), "roc_auc", 1.0
+    )
+    assert report.gate.decision == "kept_champion"  # a margin of 1.0 AUC can never be met
+    MlflowClient().set_registered_model_alias("offer_propensity", "champion", report.version)
+    assert _materialize(paths, [customer_scores]).success
+    versions = _scores(paths).groupby("model_name")["model_version"].unique().map(list).to_dict()
+    assert versions == {"offer_propensity": ["2"], "channel_response": ["1"], "churn_risk": ["1"]}
+
+
+def test_a_champion_that_fails_to_load_leaves_the_last_scores(
+    world: DataPaths, tmp_path: Path
+) -> None:
+    paths = copy_world(world, tmp_path, truth=True)
+    assert _materialize(paths, ml_assets).success
+    before = _scores(paths)
+
+    for booster in (paths.root / "mlflow" / "artifacts" / "churn_risk").rglob("booster.json"):
+        booster.unlink()
+    with pytest.raises(ModelLoadError, match=r"could not load models:/churn_risk@champion"):
+        load_model_version("churn_risk", "champion", paths.root)
+
+    result = _materialize(paths, [customer_scores])
+    assert not result.success
+    failure = result.get_step_failure_events()[0].step_failure_data.error
+    assert "models:/churn_risk@champion" in failure.message
+    assert "unchanged" in failure.message
+    pd.testing.assert_frame_equal(before, _scores(paths))
