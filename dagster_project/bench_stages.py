@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from .bench_model_stages import bare_predict, score_million, score_world, train_models
 from .ingest.contracts import CONTRACTS
 from .ingest.readers import file_format
 from .settings import data_paths
@@ -222,6 +223,10 @@ STAGES: dict[str, Callable[..., dict]] = {
     "identity": identity,
     "profile": profile,
     "profile_micro_batch": profile_micro_batch,
+    "train_models": train_models,
+    "score_world": score_world,
+    "score_million": score_million,
+    "bare_predict": bare_predict,
 }
 
 

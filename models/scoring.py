@@ -1,8 +1,9 @@
 """Score every customer with each model's champion and write ``scoring.customer_scores``.
 
 One row per customer and model (offer propensity: per offer; channel response: per channel the
-model was trained on). Reason codes are computed for the row that matters to arbitration, each
-customer's highest-scored offer, and for churn risk, with approximate contributions. Every
+model was trained on). Reason codes are computed, with approximate contributions, for the row
+arbitration starts from: each customer's highest-scored offer. Other rows get theirs on demand
+(``CalibratedBooster.reason_codes``) for the customers an action is decided for. Every
 champion is loaded before anything is written, and each model's rows are replaced in one
 transaction, so a model that fails to load leaves the previous scores in place.
 """
@@ -15,46 +16,33 @@ from datetime import UTC, datetime
 
 import duckdb
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 
+from dagster_project.warehouse import quote_literal
 from models.registry import LoadedModel
-from models.specs import ModelSpec
 
 SCORES_TABLE = "scoring.customer_scores"
 FEATURES_TABLE = "marts.customer_features"
 CHUNK_CUSTOMERS = 250_000
 
-_SCHEMA = pa.schema(
-    [
-        ("customer_key", pa.string()),
-        ("model_name", pa.string()),
-        ("model_version", pa.string()),
-        ("subject", pa.string()),
-        ("score", pa.float64()),
-        ("rank", pa.int32()),
-        ("reason_codes", pa.list_(pa.string())),
-        ("features_as_of", pa.timestamp("us")),
-        ("scored_at", pa.timestamp("us")),
-        ("scoring_run_id", pa.string()),
-    ]
-)
-
-_DDL = f"""
-CREATE SCHEMA IF NOT EXISTS scoring;
-CREATE TABLE IF NOT EXISTS {SCORES_TABLE} (
-    customer_key VARCHAR NOT NULL,
-    model_name VARCHAR NOT NULL,
-    model_version VARCHAR NOT NULL,
-    subject VARCHAR,            -- the offer or channel scored; NULL for one score per customer
-    score DOUBLE NOT NULL,      -- calibrated probability
-    rank INTEGER NOT NULL,      -- 1 = this customer's highest score from this model
-    reason_codes VARCHAR[],     -- features that raised the score most (rank-1 rows)
-    features_as_of TIMESTAMP,
-    scored_at TIMESTAMP NOT NULL,
-    scoring_run_id VARCHAR NOT NULL
-)
+SCHEMA = "scoring"
+# Columns every model's score table has, in order; customer_scores is their union.
+_COLUMNS = """
+    CAST(customer_key AS VARCHAR) AS customer_key,
+    CAST({name} AS VARCHAR) AS model_name,
+    CAST({version} AS VARCHAR) AS model_version,
+    CAST(subject AS VARCHAR) AS subject,           -- the offer or channel; NULL: one per customer
+    CAST(score AS DOUBLE) AS score,                -- calibrated probability
+    CAST(rank AS INTEGER) AS rank,                 -- 1 = this customer's highest from this model
+    CAST(reason_codes AS VARCHAR[]) AS reason_codes,  -- features that raised it most (rank 1)
+    CAST(features_as_of AS TIMESTAMP) AS features_as_of,
+    CAST({scored_at} AS TIMESTAMP) AS scored_at,
+    CAST({run_id} AS VARCHAR) AS scoring_run_id
 """
+
+
+def model_scores_table(name: str) -> str:
+    return f"{SCHEMA}.{name}_scores"
 
 
 @dataclass(frozen=True)
@@ -72,77 +60,103 @@ def _subjects(loaded: LoadedModel) -> tuple[str | None, ...]:
     return loaded.model.trained_subjects or spec.subjects
 
 
-def _score_chunk(
-    features: pd.DataFrame, loaded: LoadedModel, run_id: str, scored_at: datetime
-) -> pa.Table:
-    spec: ModelSpec = loaded.model.spec
+def _repeated(values: pa.Array, indices: np.ndarray) -> pa.Array:
+    """``values`` taken at ``indices`` by Arrow, without a Python string per row."""
+    return values.take(pa.array(indices))
+
+
+def _score_chunk(features: pa.RecordBatch, loaded: LoadedModel) -> pa.Table:
+    """The per-row columns of one chunk's scores; the constant ones are added by the INSERT."""
+    model = loaded.model
     subjects = _subjects(loaded)
-    n, k = len(features), len(subjects)
-    expanded = features.loc[features.index.repeat(k)].reset_index(drop=True)
-    if spec.subject is not None:
-        expanded[spec.subject] = np.tile(np.array(subjects, dtype=object), n)
-    scores = loaded.model.predict_proba(expanded).reshape(n, k)
+    n, k = features.num_rows, len(subjects)
+    # One row per customer and subject, built on a float32 block rather than a pandas copy.
+    base = model.base(features.select(model.base_features).to_pandas())
+    codes = None
+    if model.spec.subject is not None:
+        codes = np.tile(np.array([model.spec.subjects.index(s) for s in subjects]), n)
+    design = model.design(base, codes, per_row=k)
+    scores = model.predict_design(design).reshape(n, k)
     order = np.argsort(-scores, axis=1, kind="stable")
     rank = np.empty_like(order)
     np.put_along_axis(rank, order, np.arange(1, k + 1), axis=1)
-    top_rows = np.arange(n) * k + order[:, 0]
-    reasons = loaded.model.reason_codes(expanded.iloc[top_rows])
     which = np.full(n * k, -1, dtype=np.int64)  # the reason-code row of each rank-1 row
-    which[top_rows] = np.arange(n)
+    if model.spec.reasons_when_scoring:
+        top_rows = np.arange(n) * k + order[:, 0]
+        reasons = model.reason_codes(design[top_rows])
+        which[top_rows] = np.arange(n)
+    else:
+        reasons = pa.array([], pa.list_(pa.string()))
+    customer = np.repeat(np.arange(n), k)
     return pa.table(
         {
-            "customer_key": pa.array(np.repeat(features["customer_key"].to_numpy(object), k)),
-            "model_name": pa.array(np.full(n * k, loaded.name, dtype=object)),
-            "model_version": pa.array(np.full(n * k, loaded.version, dtype=object)),
-            "subject": pa.array(np.tile(np.array(subjects, dtype=object), n), pa.string()),
+            "customer_key": _repeated(features.column("customer_key"), customer),
+            "subject": _repeated(pa.array(list(subjects), pa.string()), np.tile(np.arange(k), n)),
             "score": pa.array(scores.ravel()),
             "rank": pa.array(rank.ravel().astype(np.int32)),
             "reason_codes": reasons.take(pa.array(which, mask=which < 0)),
-            "features_as_of": pa.array(np.repeat(features["as_of"].to_numpy("datetime64[us]"), k)),
-            "scored_at": pa.array(
-                np.full(n * k, np.datetime64(scored_at.replace(tzinfo=None), "us"))
-            ),
-            "scoring_run_id": pa.array(np.full(n * k, run_id, dtype=object)),
-        },
-        schema=_SCHEMA,
+            "features_as_of": features.column("as_of").take(pa.array(customer)),
+        }
     )
 
 
-def _feature_chunks(conn: duckdb.DuckDBPyConnection) -> Iterator[pd.DataFrame]:
-    reader = conn.execute(
-        f"SELECT * FROM {FEATURES_TABLE} ORDER BY customer_key"
-    ).fetch_record_batch(CHUNK_CUSTOMERS)
-    for batch in reader:
-        yield batch.to_pandas()
+def _feature_chunks(conn: duckdb.DuckDBPyConnection) -> Iterator[pa.RecordBatch]:
+    yield from conn.execute(f"SELECT * FROM {FEATURES_TABLE}").fetch_record_batch(CHUNK_CUSTOMERS)
+
+
+def _replace_union_view(conn: duckdb.DuckDBPyConnection) -> None:
+    """customer_scores: every model's latest scores in one long table."""
+    tables = [
+        f"{SCHEMA}.{table}"
+        for (table,) in conn.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = ? "
+            "AND table_type = 'BASE TABLE' AND table_name LIKE '%\\_scores' ESCAPE '\\' "
+            "ORDER BY table_name",
+            [SCHEMA],
+        ).fetchall()
+    ]
+    union = " UNION ALL ".join(f"SELECT * FROM {t}" for t in tables)
+    conn.execute(f"CREATE OR REPLACE VIEW {SCORES_TABLE} AS {union}")
 
 
 def score_customers(
     conn: duckdb.DuckDBPyConnection, models: Mapping[str, LoadedModel], run_id: str
 ) -> list[ScoringSummary]:
-    """Score every customer with every loaded model and replace their rows in one transaction."""
+    """Score every customer with every loaded model; replace each model's table in one transaction."""
     scored_at = datetime.now(UTC)
     tables: dict[str, list[pa.Table]] = {name: [] for name in models}
     for chunk in _feature_chunks(conn):
         for name, loaded in models.items():
-            tables[name].append(_score_chunk(chunk, loaded, run_id, scored_at))
-    conn.execute(_DDL)
+            tables[name].append(_score_chunk(chunk, loaded))
     summaries = []
     conn.execute("BEGIN TRANSACTION")
     try:
+        conn.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
         for name, parts in tables.items():
-            scores = pa.concat_tables(parts) if parts else _SCHEMA.empty_table()
-            conn.execute(f"DELETE FROM {SCORES_TABLE} WHERE model_name = ?", [name])
-            conn.register("new_scores", scores)
-            conn.execute(f"INSERT INTO {SCORES_TABLE} SELECT * FROM new_scores")
+            # A bulk CREATE TABLE AS per model: far cheaper than deleting and inserting rows.
+            conn.register("new_scores", pa.concat_tables(parts))
+            columns = _COLUMNS.format(
+                name=quote_literal(name),
+                version=quote_literal(models[name].version),
+                scored_at=quote_literal(scored_at.replace(tzinfo=None).isoformat()),
+                run_id=quote_literal(run_id),
+            )
+            conn.execute(
+                f"CREATE OR REPLACE TABLE {model_scores_table(name)} AS "
+                f"SELECT {columns} FROM new_scores"
+            )
             conn.unregister("new_scores")
+            subjects = _subjects(models[name])
+            rows = sum(part.num_rows for part in parts)
             summaries.append(
                 ScoringSummary(
                     name,
-                    customers=scores.num_rows // max(1, len(_subjects(models[name]))),
-                    rows=scores.num_rows,
-                    subjects=tuple(s for s in _subjects(models[name]) if s),
+                    customers=rows // len(subjects),
+                    rows=rows,
+                    subjects=tuple(s for s in subjects if s),
                 )
             )
+        _replace_union_view(conn)
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")

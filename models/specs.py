@@ -32,6 +32,9 @@ class ModelSpec:
     )  # the column a row is "about" (offer, channel), None for one row per customer
     subjects: tuple[str, ...] = ()
     description: str = ""
+    # Reason codes for every customer's top row at scoring time; other models' reasons are
+    # computed on demand, for the customers an action is decided for.
+    reasons_when_scoring: bool = False
 
     @property
     def keys(self) -> tuple[str, ...]:
@@ -45,6 +48,7 @@ OFFER_PROPENSITY = ModelSpec(
     subject="offer",
     subjects=PRODUCTS,
     description="Probability the customer applies for the offered product within the label window.",
+    reasons_when_scoring=True,
 )
 CHANNEL_RESPONSE = ModelSpec(
     name="channel_response",

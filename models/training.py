@@ -74,13 +74,17 @@ def train_model(split: TrainingSplit, spec: ModelSpec, params: TrainingParams) -
     base = base_feature_names(
         [c for c in split.train.columns if c not in (spec.label, spec.subject)]
     )
+
+    def features(part: str) -> pd.DataFrame:
+        return design_matrix(getattr(split, part), spec, base)
+
+    # The training matrix is built straight into histogram bins: a fraction of a DMatrix's memory.
     matrices = {
-        part: xgb.DMatrix(
-            design_matrix(getattr(split, part), spec, base),
-            label=_labels(getattr(split, part), spec),
-            missing=np.nan,
-        )
-        for part in ("train", "validation", "holdout")
+        "train": xgb.QuantileDMatrix(features("train"), label=_labels(split.train, spec)),
+        **{
+            part: xgb.DMatrix(features(part), label=_labels(getattr(split, part), spec))
+            for part in ("validation", "holdout")
+        },
     }
     booster = xgb.train(
         params.booster_params(),

@@ -19,12 +19,7 @@ from models.packaged_model import ARTIFACT_KEY, NextBestActionModel
 from models.registry import CHALLENGER, GateResult, LoadedModel, gate_challenger
 from models.specs import ModelSpec
 from models.training import TrainedModel, TrainingParams, train_model
-from models.training_sets import (
-    TrainingSplit,
-    load_training_set,
-    snapshot_windows,
-    split_by_time,
-)
+from models.training_sets import TrainingSplit, load_split
 
 # What a loaded model needs; pinned to what trained it (no inference: it would import the model).
 _REQUIREMENTS = ("mlflow", "xgboost-cpu", "numpy", "pandas", "pyarrow", "scikit-learn")
@@ -68,7 +63,7 @@ def train_and_register(
     gate_margin: float,
 ) -> TrainingReport:
     """Build the point-in-time split from the warehouse, train, then register and gate."""
-    split = split_by_time(load_training_set(conn, spec), snapshot_windows(conn), spec)
+    split = load_split(conn, spec)
     trained = train_model(split, spec, params)
     return register_and_gate(data_root, spec, split, trained, params, gate_metric, gate_margin)
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import duckdb
 import pandas as pd
 
-from models.specs import ModelSpec
+from models.specs import NOT_FEATURES, ModelSpec
 
 SNAPSHOTS_TABLE = "training.training_snapshots"
 FEATURE_SNAPSHOTS_TABLE = "training.customer_feature_snapshots"
@@ -45,17 +45,32 @@ class TrainingSplit:
         }
 
 
-def load_training_set(conn: duckdb.DuckDBPyConnection, spec: ModelSpec) -> pd.DataFrame:
-    """Features at each snapshot beside the spec's label, ordered deterministically."""
-    label_columns = ", ".join(f"l.{c}" for c in (*spec.keys[2:], spec.label))
-    order = ", ".join(f"f.{c}" if c in ("customer_key", "as_of") else f"l.{c}" for c in spec.keys)
+def _feature_columns(conn: duckdb.DuckDBPyConnection) -> list[str]:
+    schema, table = FEATURE_SNAPSHOTS_TABLE.split(".")
+    rows = conn.execute(
+        "SELECT column_name FROM information_schema.columns "
+        "WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position",
+        [schema, table],
+    ).fetchall()
+    return [name for (name,) in rows if name not in NOT_FEATURES]
+
+
+def load_rows(
+    conn: duckdb.DuckDBPyConnection, spec: ModelSpec, as_of: list[pd.Timestamp]
+) -> pd.DataFrame:
+    """Features at the given snapshots (as float32) beside the spec's label, in a stable order."""
+    features = ", ".join(f"CAST(f.{c} AS FLOAT) AS {c}" for c in _feature_columns(conn))
+    subject = f"l.{spec.subject}, " if spec.subject else ""
+    order = f"f.as_of, f.customer_key{', l.' + spec.subject if spec.subject else ''}"
     return conn.execute(
         f"""
-        SELECT f.*, {label_columns}
+        SELECT f.customer_key, f.as_of, {subject}{features}, l.{spec.label}
         FROM {FEATURE_SNAPSHOTS_TABLE} AS f
         JOIN {spec.labels_table} AS l USING (customer_key, as_of)
+        WHERE f.as_of IN (SELECT unnest(?))
         ORDER BY {order}
-        """
+        """,
+        [[t.to_pydatetime() for t in as_of]],
     ).df()
 
 
@@ -65,7 +80,14 @@ def snapshot_windows(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     ).df()
 
 
-def split_by_time(rows: pd.DataFrame, windows: pd.DataFrame, spec: ModelSpec) -> TrainingSplit:
+@dataclass(frozen=True)
+class SplitDates:
+    train: list[pd.Timestamp]
+    validation: pd.Timestamp
+    holdout: pd.Timestamp
+
+
+def split_dates(windows: pd.DataFrame, spec: ModelSpec) -> SplitDates:
     """Holdout = latest snapshot; validation and train purged of overlapping label windows."""
     if windows.empty:
         raise TrainingDataError(
@@ -73,27 +95,33 @@ def split_by_time(rows: pd.DataFrame, windows: pd.DataFrame, spec: ModelSpec) ->
             "for a snapshot plus a complete label window (see the training_* vars in dbt_project.yml)"
         )
     ends = dict(zip(windows["as_of"], windows["label_window_end"], strict=True))
-    holdout_as_of = windows["as_of"].max()
-    earlier = [t for t in windows["as_of"] if ends[t] <= holdout_as_of]
+    holdout = windows["as_of"].max()
+    earlier = [t for t in windows["as_of"] if ends[t] <= holdout]
     if not earlier:
         raise TrainingDataError(
             f"{spec.name}: no snapshot's label window closes by the holdout snapshot "
-            f"{holdout_as_of.date()}; more history is needed for a validation split"
+            f"{holdout.date()}; more history is needed for a validation split"
         )
-    validation_as_of = max(earlier)
-    train_as_of = sorted(t for t in windows["as_of"] if ends[t] <= validation_as_of)
-    if not train_as_of:
+    validation = max(earlier)
+    train = sorted(t for t in windows["as_of"] if ends[t] <= validation)
+    if not train:
         raise TrainingDataError(
             f"{spec.name}: no snapshot's label window closes by the validation snapshot "
-            f"{validation_as_of.date()}; more history is needed for a training split"
+            f"{validation.date()}; more history is needed for a training split"
         )
+    return SplitDates(train, validation, holdout)
+
+
+def load_split(conn: duckdb.DuckDBPyConnection, spec: ModelSpec) -> TrainingSplit:
+    """The time-based split read from the warehouse, only the snapshots it uses."""
+    dates = split_dates(snapshot_windows(conn), spec)
     split = TrainingSplit(
-        train=rows[rows["as_of"].isin(train_as_of)].reset_index(drop=True),
-        validation=rows[rows["as_of"] == validation_as_of].reset_index(drop=True),
-        holdout=rows[rows["as_of"] == holdout_as_of].reset_index(drop=True),
-        train_as_of=train_as_of,
-        validation_as_of=validation_as_of,
-        holdout_as_of=holdout_as_of,
+        train=load_rows(conn, spec, dates.train),
+        validation=load_rows(conn, spec, [dates.validation]),
+        holdout=load_rows(conn, spec, [dates.holdout]),
+        train_as_of=dates.train,
+        validation_as_of=dates.validation,
+        holdout_as_of=dates.holdout,
     )
     for part in ("train", "validation", "holdout"):
         labels = getattr(split, part)[spec.label]

@@ -23,7 +23,7 @@ from models.scoring import SCORES_TABLE
 from models.specs import MODEL_SPECS, OFFER_PROPENSITY
 from models.training import TrainingParams, train_model
 from models.training_run import register_and_gate
-from models.training_sets import TrainingSplit, load_training_set, snapshot_windows, split_by_time
+from models.training_sets import TrainingSplit, load_split
 from tests.worlds import build_profile, build_world, copy_world, truncate_raw
 
 pytestmark = pytest.mark.slow
@@ -45,8 +45,7 @@ def embedded_mlflow(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def offer_split(world: DataPaths) -> TrainingSplit:
     with connect(world.warehouse, read_only=True) as conn:
-        rows = load_training_set(conn, OFFER_PROPENSITY)
-        return split_by_time(rows, snapshot_windows(conn), OFFER_PROPENSITY)
+        return load_split(conn, OFFER_PROPENSITY)
 
 
 def test_specs_and_dagster_wiring_name_the_same_models() -> None:

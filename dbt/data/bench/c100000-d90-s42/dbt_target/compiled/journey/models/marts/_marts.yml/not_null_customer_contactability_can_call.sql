@@ -1,0 +1,11 @@
+
+    
+    
+
+
+
+select can_call
+from "warehouse"."marts"."customer_contactability"
+where can_call is null
+
+

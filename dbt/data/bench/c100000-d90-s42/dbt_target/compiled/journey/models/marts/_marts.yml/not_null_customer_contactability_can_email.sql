@@ -1,0 +1,11 @@
+
+    
+    
+
+
+
+select can_email
+from "warehouse"."marts"."customer_contactability"
+where can_email is null
+
+

@@ -1,0 +1,11 @@
+
+    
+    
+
+
+
+select customer_key
+from "warehouse"."marts"."customer_features"
+where customer_key is null
+
+

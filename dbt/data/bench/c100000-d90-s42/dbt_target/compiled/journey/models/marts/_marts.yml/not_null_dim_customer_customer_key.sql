@@ -1,0 +1,11 @@
+
+    
+    
+
+
+
+select customer_key
+from "warehouse"."marts"."dim_customer"
+where customer_key is null
+
+

@@ -1,0 +1,11 @@
+
+    
+    
+
+
+
+select channel
+from "warehouse"."marts"."fct_interactions"
+where channel is null
+
+

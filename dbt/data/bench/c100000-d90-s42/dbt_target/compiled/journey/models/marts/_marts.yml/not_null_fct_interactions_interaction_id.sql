@@ -1,0 +1,11 @@
+
+    
+    
+
+
+
+select interaction_id
+from "warehouse"."marts"."fct_interactions"
+where interaction_id is null
+
+

@@ -1,0 +1,11 @@
+
+    
+    
+
+
+
+select interaction_type
+from "warehouse"."marts"."fct_interactions"
+where interaction_type is null
+
+

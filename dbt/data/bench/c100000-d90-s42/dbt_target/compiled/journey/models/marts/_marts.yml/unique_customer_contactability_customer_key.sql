@@ -1,0 +1,14 @@
+
+    
+    
+
+select
+    customer_key as unique_field,
+    count(*) as n_records
+
+from "warehouse"."marts"."customer_contactability"
+where customer_key is not null
+group by customer_key
+having count(*) > 1
+
+

@@ -1,0 +1,53 @@
+-- Whether and how each customer may be contacted. Suppression always wins: do-not-contact,
+-- an email unsubscribe or hard bounce after the last email consent, no address to send to.
+with email_suppression as (
+    select
+        m.customer_key,
+        max(case when e.event_type = 'unsubscribe' then e.occurred_at end) as unsubscribed_at,
+        max(case when e.event_type = 'bounce' then e.occurred_at end) as bounced_at
+    from "warehouse"."staging"."stg_email__events" as e
+    inner join "warehouse"."intermediate"."int_identity_map" as m on m.record_id = e.record_id
+    group by m.customer_key
+),
+
+app_users as (
+    select distinct m.customer_key
+    from "warehouse"."staging"."stg_web__events" as w
+    inner join "warehouse"."intermediate"."int_identity_map" as m on m.record_id = w.record_id
+    where w.channel = 'app'
+),
+
+flags as (
+    select
+        d.*,
+        s.unsubscribed_at,
+        s.bounced_at,
+        coalesce(s.unsubscribed_at > coalesce(d.consent_email_at, cast('1900-01-01' as timestamp)), false)
+            as email_unsubscribed,
+        coalesce(s.bounced_at > coalesce(d.consent_email_at, cast('1900-01-01' as timestamp)), false)
+            as email_bounced,
+        a.customer_key is not null as uses_app
+    from "warehouse"."marts"."dim_customer" as d
+    left join email_suppression as s on s.customer_key = d.customer_key
+    left join app_users as a on a.customer_key = d.customer_key
+)
+
+select
+    customer_key,
+    time_zone,
+    do_not_contact,
+    consent_email,
+    consent_sms,
+    consent_push,
+    consent_phone,
+    unsubscribed_at,
+    bounced_at,
+    email_unsubscribed,
+    email_bounced,
+    uses_app,
+    consent_email and not do_not_contact and email is not null
+        and not email_unsubscribed and not email_bounced as can_email,
+    consent_sms and not do_not_contact and phone is not null as can_sms,
+    consent_push and not do_not_contact and uses_app as can_push,
+    consent_phone and not do_not_contact and phone is not null as can_call
+from flags

@@ -1,0 +1,11 @@
+
+    
+    
+
+
+
+select created_at
+from "warehouse"."staging"."stg_crm__advisor_notes"
+where created_at is null
+
+

@@ -1,0 +1,11 @@
+
+    
+    
+
+
+
+select holding_id
+from "warehouse"."staging"."stg_crm__products"
+where holding_id is null
+
+

@@ -1,0 +1,14 @@
+
+    
+    
+
+select
+    event_id as unique_field,
+    count(*) as n_records
+
+from "warehouse"."staging"."stg_web__events"
+where event_id is not null
+group by event_id
+having count(*) > 1
+
+

@@ -1,0 +1,22 @@
+
+    
+    
+
+with all_values as (
+
+    select
+        engaged as value_field,
+        count(*) as n_records
+
+    from "warehouse"."training"."channel_response_labels"
+    group by engaged
+
+)
+
+select *
+from all_values
+where value_field not in (
+    '0','1'
+)
+
+

@@ -1,0 +1,11 @@
+
+    
+    
+
+
+
+select channel
+from "warehouse"."training"."channel_response_labels"
+where channel is null
+
+

@@ -1,0 +1,11 @@
+
+    
+    
+
+
+
+select as_of
+from "warehouse"."training"."training_snapshots"
+where as_of is null
+
+

@@ -1,0 +1,11 @@
+
+    
+    
+
+
+
+select snapshots_back
+from "warehouse"."training"."training_snapshots"
+where snapshots_back is null
+
+

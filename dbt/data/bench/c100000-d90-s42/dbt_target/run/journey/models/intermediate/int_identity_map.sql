@@ -1,0 +1,19 @@
+
+    
+
+    create  table
+      "warehouse"."intermediate"."int_identity_map__dbt_tmp"
+  
+    
+    as (
+      -- Which customer every person-bearing record and logged-in device belongs to.
+select
+    record_id,
+    source_table,
+    source_id,
+    customer_key,
+    shared_device
+from "warehouse"."staging"."stg_identity__customer_keys"
+    );
+    
+  

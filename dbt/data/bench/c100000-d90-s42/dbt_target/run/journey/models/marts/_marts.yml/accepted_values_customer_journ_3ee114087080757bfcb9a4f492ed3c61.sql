@@ -1,0 +1,36 @@
+
+    
+    select
+      count(*) as failures,
+      count(*) != 0 as should_warn,
+      count(*) != 0 as should_error
+    from (
+      
+    
+  
+    
+    
+
+with all_values as (
+
+    select
+        journey_stage as value_field,
+        count(*) as n_records
+
+    from "warehouse"."marts"."customer_journey_stages"
+    group by journey_stage
+
+)
+
+select *
+from all_values
+where value_field not in (
+    'customer','applying','considering','aware','lapsed'
+)
+
+
+
+  
+  
+      
+    ) dbt_internal_test

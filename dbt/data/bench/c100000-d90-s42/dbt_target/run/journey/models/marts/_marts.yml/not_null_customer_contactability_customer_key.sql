@@ -1,0 +1,25 @@
+
+    
+    select
+      count(*) as failures,
+      count(*) != 0 as should_warn,
+      count(*) != 0 as should_error
+    from (
+      
+    
+  
+    
+    
+
+
+
+select customer_key
+from "warehouse"."marts"."customer_contactability"
+where customer_key is null
+
+
+
+  
+  
+      
+    ) dbt_internal_test

@@ -1,0 +1,25 @@
+
+    
+    select
+      count(*) as failures,
+      count(*) != 0 as should_warn,
+      count(*) != 0 as should_error
+    from (
+      
+    
+  
+    
+    
+
+
+
+select as_of
+from "warehouse"."marts"."customer_features"
+where as_of is null
+
+
+
+  
+  
+      
+    ) dbt_internal_test

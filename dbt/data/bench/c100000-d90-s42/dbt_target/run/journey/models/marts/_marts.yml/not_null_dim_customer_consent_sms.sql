@@ -1,0 +1,25 @@
+
+    
+    select
+      count(*) as failures,
+      count(*) != 0 as should_warn,
+      count(*) != 0 as should_error
+    from (
+      
+    
+  
+    
+    
+
+
+
+select consent_sms
+from "warehouse"."marts"."dim_customer"
+where consent_sms is null
+
+
+
+  
+  
+      
+    ) dbt_internal_test

@@ -1,0 +1,36 @@
+
+    
+    select
+      count(*) as failures,
+      count(*) != 0 as should_warn,
+      count(*) != 0 as should_error
+    from (
+      
+    
+  
+    
+    
+
+with all_values as (
+
+    select
+        product as value_field,
+        count(*) as n_records
+
+    from "warehouse"."staging"."stg_crm__products"
+    group by product
+
+)
+
+select *
+from all_values
+where value_field not in (
+    'mortgage','credit_card','savings','insurance','personal_loan','current_account'
+)
+
+
+
+  
+  
+      
+    ) dbt_internal_test

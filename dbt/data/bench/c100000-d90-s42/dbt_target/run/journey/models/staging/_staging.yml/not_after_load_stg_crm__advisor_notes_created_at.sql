@@ -1,0 +1,20 @@
+
+    
+    select
+      count(*) as failures,
+      count(*) != 0 as should_warn,
+      count(*) != 0 as should_error
+    from (
+      
+    
+  
+select *
+from "warehouse"."staging"."stg_crm__advisor_notes"
+where created_at > 
+
+    (_loaded_at + cast(5 as bigint) * interval 1 minute)
+
+  
+  
+      
+    ) dbt_internal_test

@@ -1,0 +1,12 @@
+
+  
+  create view "warehouse"."staging"."stg_identity__customer_keys__dbt_tmp" as (
+    select
+    record_id,
+    source_table,
+    source_id,
+    customer_key,
+    shared_device,
+    resolved_at
+from "warehouse"."identity"."customer_keys"
+  );

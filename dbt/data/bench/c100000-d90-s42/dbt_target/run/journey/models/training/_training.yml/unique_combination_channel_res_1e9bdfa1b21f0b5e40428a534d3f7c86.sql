@@ -1,0 +1,19 @@
+
+    
+    select
+      count(*) as failures,
+      count(*) != 0 as should_warn,
+      count(*) != 0 as should_error
+    from (
+      
+    
+  
+select customer_key, as_of, channel, count(*) as occurrences
+from "warehouse"."training"."channel_response_labels"
+group by customer_key, as_of, channel
+having count(*) > 1
+
+  
+  
+      
+    ) dbt_internal_test

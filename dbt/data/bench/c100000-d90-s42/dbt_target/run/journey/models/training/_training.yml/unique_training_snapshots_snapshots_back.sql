@@ -1,0 +1,28 @@
+
+    
+    select
+      count(*) as failures,
+      count(*) != 0 as should_warn,
+      count(*) != 0 as should_error
+    from (
+      
+    
+  
+    
+    
+
+select
+    snapshots_back as unique_field,
+    count(*) as n_records
+
+from "warehouse"."training"."training_snapshots"
+where snapshots_back is not null
+group by snapshots_back
+having count(*) > 1
+
+
+
+  
+  
+      
+    ) dbt_internal_test
