@@ -101,7 +101,7 @@ def _score_chunk(features: pa.RecordBatch, loaded: LoadedModel) -> pa.Table:
 
 
 def _feature_chunks(conn: duckdb.DuckDBPyConnection) -> Iterator[pa.RecordBatch]:
-    yield from conn.execute(f"SELECT * FROM {FEATURES_TABLE}").fetch_record_batch(CHUNK_CUSTOMERS)
+    yield from conn.execute(f"SELECT * FROM {FEATURES_TABLE}").to_arrow_reader(CHUNK_CUSTOMERS)
 
 
 def _replace_union_view(conn: duckdb.DuckDBPyConnection) -> None:
