@@ -146,6 +146,7 @@ def _dbt(bench_dir: Path, *args: str) -> float:
     from .profile.dbt_project import DBT_DIR
 
     dbt = Path(sys.executable).parent / "dbt"
+    bench_dir = bench_dir.resolve()  # dbt resolves relative paths against its project directory
     env = os.environ | {"JOURNEY_DATA_DIR": str(bench_dir)}
     command = [
         str(dbt),
