@@ -121,6 +121,8 @@ def demo_run(
     if run.success:
         print_models(paths)
         print_policy_values(paths)
+    for step, message in run.failed_steps.items():
+        console.print(f"[red]step {step} failed: {message}[/red]")
     for check in run.failed_checks:
         console.print(f"[yellow]check did not pass: {check}[/yellow]")
     console.print(

@@ -22,6 +22,7 @@ class PipelineRun:
     success: bool
     steps: list[StepTiming]
     failed_checks: list[str]
+    failed_steps: dict[str, str]  # step -> error message
 
 
 def run_all_assets() -> PipelineRun:
@@ -39,6 +40,7 @@ def run_all_assets() -> PipelineRun:
         starts: dict[str, float] = {}
         steps: list[StepTiming] = []
         failed_checks: list[str] = []
+        failed_steps: dict[str, str] = {}
         for entry in instance.all_logs(result.run_id):
             event = entry.dagster_event
             if event is None:
@@ -51,10 +53,14 @@ def run_all_assets() -> PipelineRun:
             ):
                 started = starts.get(event.step_key, entry.timestamp)
                 steps.append(StepTiming(event.step_key, entry.timestamp - started))
+                if event.event_type == dg.DagsterEventType.STEP_FAILURE:
+                    error = event.step_failure_data.error
+                    failed_steps[event.step_key] = error.message.strip() if error else "failed"
+
             elif event.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION:
                 evaluation = event.event_specific_data
                 if not evaluation.passed:
                     failed_checks.append(
                         f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}"
                     )
-        return PipelineRun(result.run_id, result.success, steps, failed_checks)
+        return PipelineRun(result.run_id, result.success, steps, failed_checks, failed_steps)

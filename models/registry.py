@@ -93,10 +93,6 @@ def load_model_version(name: str, alias_or_version: str, data_root: Path) -> Loa
     return LoadedModel(name, str(version.version), version.run_id or "", model)
 
 
-def _metric(metric: str, frame: pd.DataFrame, label: str, scores) -> float:
-    return holdout_metrics(frame[label].to_numpy(), scores)[metric]
-
-
 def gate_challenger(
     client: MlflowClient,
     data_root: Path,
@@ -109,61 +105,50 @@ def gate_challenger(
     """Compare challenger and champion on ``holdout`` and move the champion alias if it wins."""
     if metric not in HIGHER_IS_BETTER:
         raise ValueError(f"gate metric {metric!r} is not one of {sorted(HIGHER_IS_BETTER)}")
-    label = challenger.model.spec.label
-    challenger_value = _metric(metric, holdout, label, challenger.model.predict_proba(holdout))
-    common = {"metric": metric, "margin": margin, "challenger_version": challenger.version}
-    champion: LoadedModel | None = None
-    try:
-        champion = load_model_version(name, CHAMPION, data_root)
-    except ModelLoadError as error:
-        if _has_alias(client, name, CHAMPION):
-            result = GateResult(
-                "champion_not_comparable",
-                challenger_value=challenger_value,
-                note=f"champion failed to load: {error}",
-                **common,
-            )
-            _record(client, name, challenger, result)
-            return result
-    if champion is None:
-        result = GateResult("first_champion", challenger_value=challenger_value, **common)
-    else:
-        try:
-            champion_scores = champion.model.predict_proba(holdout)
-        except ValueError as error:  # e.g. the champion was trained on features that are gone
-            result = GateResult(
-                "champion_not_comparable",
-                challenger_value=challenger_value,
-                champion_version=champion.version,
-                note=str(error),
-                **common,
-            )
-            _record(client, name, challenger, result)
-            return result
-        champion_value = _metric(metric, holdout, label, champion_scores)
-        gain = challenger_value - champion_value
-        if not HIGHER_IS_BETTER[metric]:
-            gain = -gain
-        result = GateResult(
-            "promoted" if gain >= margin else "kept_champion",
-            challenger_value=challenger_value,
-            champion_version=champion.version,
-            champion_value=champion_value,
-            **common,
-        )
+    result = _compare(client, data_root, name, challenger, holdout, metric, margin)
     if result.promoted:
         set_champion(client, name, challenger.version, replaced=result.champion_version)
     _record(client, name, challenger, result)
     return result
 
 
-def _has_alias(client: MlflowClient, name: str, alias: str) -> bool:
-    from mlflow.exceptions import MlflowException
-
+def _compare(
+    client: MlflowClient,
+    data_root: Path,
+    name: str,
+    challenger: LoadedModel,
+    holdout: pd.DataFrame,
+    metric: str,
+    margin: float,
+) -> GateResult:
+    labels = holdout[challenger.model.spec.label].to_numpy()
+    challenger_value = holdout_metrics(labels, challenger.model.predict_proba(holdout))[metric]
+    common = {
+        "metric": metric,
+        "margin": margin,
+        "challenger_version": challenger.version,
+        "challenger_value": challenger_value,
+    }
+    champion_version = _alias_version(client, name, CHAMPION)
+    if champion_version is None:
+        return GateResult("first_champion", **common)
     try:
-        return alias in client.get_registered_model(name).aliases
-    except MlflowException:
-        return False
+        champion = load_model_version(name, CHAMPION, data_root)
+        champion_scores = champion.model.predict_proba(holdout)
+    except (ModelLoadError, ValueError) as error:  # e.g. trained on features that are gone
+        return GateResult(
+            "champion_not_comparable", champion_version=champion_version, note=str(error), **common
+        )
+    champion_value = holdout_metrics(labels, champion_scores)[metric]
+    gain = challenger_value - champion_value
+    if not HIGHER_IS_BETTER[metric]:
+        gain = -gain
+    return GateResult(
+        "promoted" if gain >= margin else "kept_champion",
+        champion_version=champion_version,
+        champion_value=champion_value,
+        **common,
+    )
 
 
 def _record(client: MlflowClient, name: str, challenger: LoadedModel, result: GateResult) -> None:
