@@ -99,8 +99,8 @@ def _million_customer_features(bench_dir: Path) -> Path:
     return target
 
 
-def score_million(bench_dir: Path) -> dict:
-    """The scoring asset's work for 1M customers: every champion, reason codes, the write."""
+def score_million(bench_dir: Path, reason_codes: int = 1) -> dict:
+    """The scoring asset's work for 1M customers: every champion, reason codes (if asked), the write."""
     from models.scoring import score_customers
 
     warehouse = _million_customer_features(bench_dir)
@@ -110,7 +110,7 @@ def score_million(bench_dir: Path) -> dict:
     with connect(warehouse) as conn:
         conn.execute("DROP SCHEMA IF EXISTS scoring CASCADE")
         started = time.perf_counter()
-        summaries = score_customers(conn, champions, "bench")
+        summaries = score_customers(conn, champions, "bench", bool(reason_codes))
         seconds = time.perf_counter() - started
     return {
         "seconds": seconds,

@@ -65,13 +65,17 @@ def _repeated(values: pa.Array, indices: np.ndarray) -> pa.Array:
     return values.take(pa.array(indices))
 
 
-def _score_chunk(features: pa.RecordBatch, loaded: LoadedModel) -> pa.Table:
-    """The per-row columns of one chunk's scores; the constant ones are added by the INSERT."""
+def _score_chunk(
+    features: pa.RecordBatch, loaded: LoadedModel, base: np.ndarray, reason_codes: bool
+) -> pa.Table:
+    """The per-row columns of one chunk's scores; the constant ones are added by the INSERT.
+
+    ``base`` is the chunk's base-feature block in the model's ``base_features`` order.
+    """
     model = loaded.model
     subjects = _subjects(loaded)
     n, k = features.num_rows, len(subjects)
     # One row per customer and subject, built on a float32 block rather than a pandas copy.
-    base = model.base(features.select(model.base_features).to_pandas())
     codes = None
     if model.spec.subject is not None:
         codes = np.tile(np.array([model.spec.subjects.index(s) for s in subjects]), n)
@@ -81,7 +85,7 @@ def _score_chunk(features: pa.RecordBatch, loaded: LoadedModel) -> pa.Table:
     rank = np.empty_like(order)
     np.put_along_axis(rank, order, np.arange(1, k + 1), axis=1)
     which = np.full(n * k, -1, dtype=np.int64)  # the reason-code row of each rank-1 row
-    if model.spec.reasons_when_scoring:
+    if reason_codes and model.spec.reasons_when_scoring:
         top_rows = np.arange(n) * k + order[:, 0]
         reasons = model.reason_codes(design[top_rows])
         which[top_rows] = np.arange(n)
@@ -120,14 +124,21 @@ def _replace_union_view(conn: duckdb.DuckDBPyConnection) -> None:
 
 
 def score_customers(
-    conn: duckdb.DuckDBPyConnection, models: Mapping[str, LoadedModel], run_id: str
+    conn: duckdb.DuckDBPyConnection,
+    models: Mapping[str, LoadedModel],
+    run_id: str,
+    reason_codes: bool = True,
 ) -> list[ScoringSummary]:
     """Score every customer with every loaded model; replace each model's table in one transaction."""
     scored_at = datetime.now(UTC)
     tables: dict[str, list[pa.Table]] = {name: [] for name in models}
     for chunk in _feature_chunks(conn):
+        blocks: dict[tuple[str, ...], np.ndarray] = {}  # models sharing features share a block
         for name, loaded in models.items():
-            tables[name].append(_score_chunk(chunk, loaded))
+            columns = tuple(loaded.model.base_features)
+            if columns not in blocks:
+                blocks[columns] = loaded.model.base(chunk.select(list(columns)).to_pandas())
+            tables[name].append(_score_chunk(chunk, loaded, blocks[columns], reason_codes))
     summaries = []
     conn.execute("BEGIN TRANSACTION")
     try:

@@ -35,6 +35,12 @@ class ModelTrainingConfig(dg.Config):
     early_stopping_rounds: int = 30
 
 
+class ScoringConfig(dg.Config):
+    # Reason codes for every customer's top offer (about a quarter of the scoring time); off,
+    # arbitration computes them for the customers it decides an action for.
+    reason_codes: bool = True
+
+
 def model_key(name: str) -> dg.AssetKey:
     return dg.AssetKey(["ml", name])
 
@@ -120,7 +126,7 @@ model_assets = [_model_asset(name, labels) for name, labels in MODELS]
     "to load fails the run and leaves the previous scores in place.",
 )
 def customer_scores(
-    context: dg.AssetExecutionContext, warehouse: WarehouseResource
+    context: dg.AssetExecutionContext, config: ScoringConfig, warehouse: WarehouseResource
 ) -> dg.MaterializeResult:
     from models.registry import CHAMPION, ModelLoadError, load_model_version
     from models.scoring import score_customers
@@ -135,7 +141,7 @@ def customer_scores(
         ) from error
     started = time.perf_counter()
     with warehouse.connect() as conn:
-        summaries = score_customers(conn, champions, context.run.run_id)
+        summaries = score_customers(conn, champions, context.run.run_id, config.reason_codes)
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": sum(s.rows for s in summaries),
