@@ -33,3 +33,9 @@ def data_paths(root: str | os.PathLike[str] | None = None) -> DataPaths:
     """Resolve the data directory: an explicit root, else ``JOURNEY_DATA_DIR``, else ``data/``."""
     chosen = root or os.environ.get("JOURNEY_DATA_DIR") or REPO_ROOT / "data"
     return DataPaths(Path(chosen).expanduser().resolve())
+
+
+def config_dir(override: str | os.PathLike[str] | None = None) -> Path:
+    """Marketing's YAML: an explicit folder, else ``JOURNEY_CONFIG_DIR``, else ``config/``."""
+    chosen = override or os.environ.get("JOURNEY_CONFIG_DIR") or REPO_ROOT / "config"
+    return Path(chosen).expanduser().resolve()

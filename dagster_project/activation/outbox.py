@@ -1,0 +1,164 @@
+"""The outbox: every deliverable decision with its delivery state, and the log of every change.
+
+States: ``queued`` -> ``sending`` -> ``delivered``; a failed attempt goes to ``failed`` with the
+next attempt time (exponential back-off) and, after ``max_attempts``, to ``dead_letter``. The
+``sending`` state is committed *before* the channel is called: a dispatcher that dies mid-call
+leaves the row in ``sending``, and the next run sends it again with the same idempotency key
+(the ``decision_id``), which the channel uses to drop the duplicate. Every state change is a row
+in ``activation.action_log``; delivered outbound contacts are the contact history that caps,
+gaps and back-off count.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import duckdb
+import pandas as pd
+
+OUTBOX = "activation.outbox"
+ACTION_LOG = "activation.action_log"
+CONTACT_HISTORY = "activation.contact_history"
+DELIVERABLE = ("contact", "web", "advisor_task")
+RETRYABLE = ("queued", "sending", "failed")
+
+_DDL = f"""
+CREATE SCHEMA IF NOT EXISTS activation;
+CREATE TABLE IF NOT EXISTS {OUTBOX} (
+    decision_id VARCHAR PRIMARY KEY,
+    customer_key VARCHAR NOT NULL,
+    action VARCHAR NOT NULL,
+    channel VARCHAR,            -- email, sms, push; web; advisor
+    offer_id VARCHAR,
+    scheduled_at TIMESTAMP NOT NULL,
+    state VARCHAR NOT NULL,     -- queued, sending, delivered, failed, dead_letter
+    attempts INTEGER NOT NULL,
+    next_attempt_at TIMESTAMP NOT NULL,
+    last_error VARCHAR,
+    updated_at TIMESTAMP NOT NULL
+);
+CREATE TABLE IF NOT EXISTS {ACTION_LOG} (
+    decision_id VARCHAR NOT NULL,
+    state VARCHAR NOT NULL,
+    attempt INTEGER NOT NULL,
+    logged_at TIMESTAMP NOT NULL,
+    detail VARCHAR,
+    dispatch_run_id VARCHAR
+);
+-- Outbound contacts delivered, and whether the customer opened or clicked on that channel since.
+CREATE OR REPLACE VIEW {CONTACT_HISTORY} AS
+SELECT o.customer_key, o.channel, l.logged_at AS sent_at,
+    EXISTS (
+        SELECT 1 FROM marts.fct_interactions AS f
+        WHERE f.customer_key = o.customer_key AND f.channel = o.channel AND f.occurred_at >= l.logged_at
+            AND f.interaction_type IN (o.channel || '_open', o.channel || '_click')
+    ) AS engaged
+FROM {OUTBOX} AS o
+JOIN {ACTION_LOG} AS l ON l.decision_id = o.decision_id AND l.state = 'delivered'
+WHERE o.action = 'contact';
+"""
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_attempts: int = 5
+    first_delay_s: float = 30.0
+    factor: float = 4.0  # 30 s, 2 min, 8 min, 32 min
+
+    def delay(self, attempt: int) -> timedelta:
+        return timedelta(seconds=self.first_delay_s * self.factor ** (attempt - 1))
+
+
+def ensure_tables(conn: duckdb.DuckDBPyConnection) -> None:
+    conn.execute(_DDL)
+
+
+def _naive(at: datetime) -> datetime:
+    return at.replace(tzinfo=None) if at.tzinfo else at
+
+
+def enqueue(conn: duckdb.DuckDBPyConnection, now: datetime, run_id: str) -> int:
+    """Queue every deliverable decision not yet in the outbox (control-group rows never are)."""
+    ensure_tables(conn)
+    now = _naive(now)
+    actions = ", ".join(f"'{a}'" for a in DELIVERABLE)
+    conn.execute("BEGIN TRANSACTION")
+    try:
+        new = conn.execute(
+            f"""
+            INSERT INTO {OUTBOX}
+            SELECT decision_id, customer_key, action,
+                CASE action WHEN 'web' THEN 'web' WHEN 'advisor_task' THEN 'advisor' ELSE channel END,
+                offer_id, coalesce(scheduled_at, ?), 'queued', 0, coalesce(scheduled_at, ?), NULL, ?
+            FROM decisioning.next_best_actions
+            WHERE action IN ({actions}) AND NOT control
+                AND decision_id NOT IN (SELECT decision_id FROM {OUTBOX})
+            RETURNING decision_id
+            """,
+            [now, now, now],
+        ).fetchall()
+        if new:
+            conn.executemany(
+                f"INSERT INTO {ACTION_LOG} VALUES (?, 'queued', 0, ?, NULL, ?)",
+                [(d, now, run_id) for (d,) in new],
+            )
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    return len(new)
+
+
+def due(conn: duckdb.DuckDBPyConnection, now: datetime, limit: int) -> pd.DataFrame:
+    """Rows to (re)send now, with what the channel needs, oldest first."""
+    ensure_tables(conn)
+    states = ", ".join(f"'{s}'" for s in RETRYABLE)
+    return conn.execute(
+        f"""
+        SELECT o.decision_id, o.customer_key, o.action, o.channel, o.offer_id, o.attempts,
+            o.state, n.content, n.product, n.reason_codes
+        FROM {OUTBOX} AS o
+        JOIN decisioning.next_best_actions AS n USING (decision_id)
+        WHERE o.state IN ({states}) AND o.next_attempt_at <= ?
+        ORDER BY o.scheduled_at, o.decision_id
+        LIMIT ?
+        """,
+        [_naive(now), limit],
+    ).df()
+
+
+def record(
+    conn: duckdb.DuckDBPyConnection,
+    decision_id: str,
+    state: str,
+    attempt: int,
+    now: datetime,
+    run_id: str,
+    detail: str | None = None,
+    next_attempt_at: datetime | None = None,
+) -> None:
+    """One state change: the outbox row and its log line, committed together."""
+    now = _naive(now)
+    conn.execute("BEGIN TRANSACTION")
+    try:
+        conn.execute(
+            f"UPDATE {OUTBOX} SET state = ?, attempts = ?, next_attempt_at = ?, last_error = ?, "
+            "updated_at = ? WHERE decision_id = ?",
+            [
+                state,
+                attempt,
+                _naive(next_attempt_at or now),
+                detail if state != "delivered" else None,
+                now,
+                decision_id,
+            ],
+        )
+        conn.execute(
+            f"INSERT INTO {ACTION_LOG} VALUES (?, ?, ?, ?, ?, ?)",
+            [decision_id, state, attempt, now, detail, run_id],
+        )
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise

@@ -1,0 +1,1 @@
+"""Decisioning: marketing's config, eligibility, arbitration and the next-best-action plan."""

@@ -1,0 +1,334 @@
+"""Arbitration: one coordinated plan per customer, or nothing.
+
+For every customer: the candidates are the offers they are eligible for (rules, dates) on the
+outbound channels the offer allows, they consented to and the contact policy leaves open. Each
+candidate's priority is offer propensity x offer value x channel response x business weight; the
+best wins if it clears ``min_priority``, else "no action" does. The plan around it:
+
+- ``contact``: the winning offer on the winning channel, scheduled outside quiet hours in the
+  customer's time zone (deferred, never dropped);
+- ``web``: the site and app feature the same offer (or, when no contact is allowed, the best
+  eligible offer worth showing); passive, never counted against caps;
+- ``advisor_task``: for offers flagged for it and worth a human's time, a task for the customer's
+  advisor, at most ``tasks_per_advisor_per_day`` per advisor, highest priority first.
+
+Suppression (do-not-contact) removes everything; the global control group (a stable hash of the
+customer key) gets a ``control`` row holding what it would have received, and nothing else.
+Every row carries a deterministic ``decision_id`` (customer, day, action, offer, channel), the model
+versions, the scores, reason codes and the policy hash.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import numpy as np
+import pandas as pd
+
+from .config import OUTBOUND_CHANNELS, MarketingConfig
+from .contact_history import available_channels
+from .eligibility import eligible
+from .quiet_hours import send_times
+
+PRODUCTS = ("mortgage", "credit_card", "savings", "insurance", "personal_loan")
+
+
+@dataclass(frozen=True)
+class DecisionInputs:
+    customers: pd.DataFrame  # one row per customer_key: features, contactability, advisor_id
+    offer_scores: pd.DataFrame  # customer_key, subject (product), score, reason_codes
+    channel_scores: pd.DataFrame  # customer_key, subject (channel), score
+    history: pd.DataFrame  # outbound contacts sent: customer_key, channel, sent_at, engaged
+    now: datetime  # the decision instant (UTC)
+    model_versions: dict[str, str] = field(default_factory=dict)  # model name -> version
+
+
+def control_group(keys: np.ndarray, share: float) -> np.ndarray:
+    """A stable hash of each key, uniform on [0, 1), below the share: the same on every run."""
+    if share <= 0:
+        return np.zeros(len(keys), dtype=bool)
+    hashes = np.fromiter(
+        (int.from_bytes(hashlib.sha256(k.encode()).digest()[:8], "big") for k in keys),
+        dtype=np.uint64,
+        count=len(keys),
+    )
+    return hashes / float(2**64) < share
+
+
+def decision_ids(frame: pd.DataFrame, day: str) -> list[str]:
+    parts = zip(
+        frame["customer_key"],
+        frame["action"],
+        frame["offer_id"].fillna(""),
+        frame["channel"].fillna(""),
+        strict=True,
+    )
+    return [
+        hashlib.sha256(f"{key}|{day}|{action}|{offer}|{channel}".encode()).hexdigest()[:24]
+        for key, action, offer, channel in parts
+    ]
+
+
+def _pivot(
+    scores: pd.DataFrame, keys: pd.Index, subjects: tuple[str, ...], fill: float
+) -> np.ndarray:
+    out = np.full((len(keys), len(subjects)), np.nan)
+    if scores.empty:
+        return np.where(np.isnan(out), fill, out)
+    rows = keys.get_indexer(scores["customer_key"])
+    cols = pd.Index(subjects).get_indexer(scores["subject"])
+    ok = (rows >= 0) & (cols >= 0)
+    out[rows[ok], cols[ok]] = scores["score"].to_numpy()[ok]
+    return out
+
+
+def _content(
+    customers: pd.DataFrame, rows: np.ndarray, offer_ids: np.ndarray, config: MarketingConfig
+) -> list[str]:
+    """What the template receives: the offer's facts, what the customer considered, their stage."""
+    offers = {o.id: o for o in config.offers.offers}
+    considered = np.stack(
+        [customers[f"{p}_intent_30d"].to_numpy()[rows] > 0 for p in PRODUCTS], axis=1
+    )
+    pages = customers["recent_pages"].to_numpy()[rows] if "recent_pages" in customers else None
+    stages = {p: customers.get(f"stage_{p}") for p in PRODUCTS}
+    out = []
+    for i, (row, offer_id) in enumerate(zip(rows, offer_ids, strict=True)):
+        offer = offers[offer_id]
+        stage = stages[offer.product]
+        out.append(
+            json.dumps(
+                {
+                    "template": offer.template,
+                    "offer": offer.content,
+                    "products_considered": [
+                        p for p, hit in zip(PRODUCTS, considered[i], strict=True) if hit
+                    ],
+                    "pages_viewed": list(pages[i])
+                    if pages is not None and pages[i] is not None
+                    else [],
+                    "journey_stage": None if stage is None else stage.iloc[row],
+                },
+                sort_keys=True,
+            )
+        )
+    return out
+
+
+def decide(inputs: DecisionInputs, config: MarketingConfig) -> pd.DataFrame:
+    """The next-best-action rows for every customer (see the module docstring)."""
+    customers = inputs.customers.reset_index(drop=True)
+    keys = pd.Index(customers["customer_key"])
+    n = len(keys)
+    now = pd.Timestamp(inputs.now).tz_convert("UTC").to_pydatetime()
+    offers = [o for o in config.offers.offers if o.starts <= now.date() <= o.ends]
+    policy, channels = config.policy, config.channels
+
+    # Scores: an offer takes its product's propensity; a channel with no score yet, its prior.
+    offer_products = [PRODUCTS.index(o.product) for o in offers]
+    product_scores = _pivot(inputs.offer_scores, keys, PRODUCTS, 0.0)
+    p_offer = (
+        np.nan_to_num(product_scores[:, offer_products], nan=0.0) if offers else np.zeros((n, 0))
+    )
+    p_channel = _pivot(inputs.channel_scores, keys, OUTBOUND_CHANNELS, np.nan)
+    for c, channel in enumerate(OUTBOUND_CHANNELS):
+        missing = np.isnan(p_channel[:, c])
+        p_channel[missing, c] = channels.outbound(channel).prior_response
+    values = np.array([o.value * o.business_weight for o in offers])
+
+    suppressed = customers["do_not_contact"].fillna(True).to_numpy(dtype=bool)
+    control = control_group(keys.to_numpy(dtype=str), policy.control_group_share)
+    is_eligible = (
+        np.stack([eligible(customers, o, i) for i, o in enumerate(offers)], axis=1)
+        if offers
+        else np.zeros((n, 0), dtype=bool)
+    )
+    consent = np.stack(
+        [customers[f"can_{c}"].fillna(False).to_numpy(dtype=bool) for c in OUTBOUND_CHANNELS],
+        axis=1,
+    )
+    open_channels, blocked_by = available_channels(inputs.history, keys, now, channels, policy)
+    allowed = np.array([[c in o.channels for c in OUTBOUND_CHANNELS] for o in offers], dtype=bool)
+
+    # Contact: best (offer, channel) by expected value among what every rule permits.
+    priority = p_offer[:, :, None] * values[None, :, None] * p_channel[:, None, :]
+    permitted = (
+        is_eligible[:, :, None]
+        & allowed.reshape(len(offers), len(OUTBOUND_CHANNELS))[None]
+        & consent[:, None, :]
+        & ~suppressed[:, None, None]
+    )
+    contactable = permitted & open_channels[:, None, :]
+    flat = np.where(contactable, priority, -np.inf).reshape(n, -1)
+    best = flat.argmax(axis=1) if flat.shape[1] else np.zeros(n, dtype=np.int64)
+    best_priority = flat[np.arange(n), best] if flat.shape[1] else np.full(n, -np.inf)
+    best_offer, best_channel = np.divmod(best, len(OUTBOUND_CHANNELS))
+    contact = best_priority >= max(policy.min_priority, 1e-12)
+
+    # Web: the contacted offer, else the best eligible offer worth showing (no channel response).
+    offer_value = np.where(is_eligible & ~suppressed[:, None], p_offer * values[None, :], -np.inf)
+    web_offer = np.where(contact, best_offer, offer_value.argmax(axis=1) if len(offers) else 0)
+    web_value = offer_value[np.arange(n), web_offer] if len(offers) else np.full(n, -np.inf)
+    web = contact | (web_value >= max(policy.min_priority, 1e-12))
+
+    rows = []
+    # Control group: what the plan would have been, held out.
+    held = control & (contact | web)
+    for action, mask, offer_index, channel_index, score in (
+        ("contact", contact & ~control, best_offer, best_channel, best_priority),
+        ("web", web & ~control, web_offer, None, web_value),
+        (
+            "control",
+            held,
+            np.where(contact, best_offer, web_offer),
+            np.where(contact, best_channel, -1),
+            np.where(contact, best_priority, web_value),
+        ),
+    ):
+        idx = np.flatnonzero(mask)
+        if not len(idx):
+            continue
+        chosen = offer_index[idx]
+        frame = pd.DataFrame(
+            {
+                "row": idx,
+                "action": action,
+                "offer_index": chosen,
+                "channel": None
+                if channel_index is None
+                else [OUTBOUND_CHANNELS[c] if c >= 0 else None for c in channel_index[idx]],
+                "priority": score[idx],
+            }
+        )
+        rows.append(frame)
+    plan = (
+        pd.concat(rows, ignore_index=True)
+        if rows
+        else pd.DataFrame(columns=["row", "action", "offer_index", "channel", "priority"])
+    )
+
+    # Advisor tasks: flagged offers of enough value, within each advisor's daily capacity.
+    advisor = channels.advisor
+    flagged = np.array([o.advisor_task and o.value >= advisor.min_offer_value for o in offers])
+    if len(plan) and flagged.any() and "advisor_id" in customers:
+        web_rows = plan[plan["action"] == "web"]
+        candidates = web_rows[flagged[web_rows["offer_index"].to_numpy()]].copy()
+        candidates["advisor_id"] = customers["advisor_id"].to_numpy()[candidates["row"].to_numpy()]
+        candidates = candidates.dropna(subset=["advisor_id"])
+        candidates = candidates.sort_values(["advisor_id", "priority"], ascending=[True, False])
+        tasks = candidates.groupby("advisor_id").head(advisor.tasks_per_advisor_per_day)
+        plan = pd.concat(
+            [plan, tasks.drop(columns="advisor_id").assign(action="advisor_task")],
+            ignore_index=True,
+        )
+
+    # No action: everyone else, with the reason.
+    planned = np.zeros(n, dtype=bool)
+    planned[plan["row"].to_numpy(dtype=np.int64)] = True
+    idle = np.flatnonzero(~planned)
+    reasons = np.where(
+        suppressed[idle],
+        "do not contact",
+        np.where(
+            ~is_eligible[idle].any(axis=1) if len(offers) else np.ones(len(idle), dtype=bool),
+            "no eligible offer",
+            np.where(blocked_by[idle] != "", blocked_by[idle], "nothing clears min_priority"),
+        ),
+    )
+    plan = pd.concat(
+        [
+            plan,
+            pd.DataFrame(
+                {
+                    "row": idle,
+                    "action": "no_action",
+                    "offer_index": -1,
+                    "channel": None,
+                    "priority": np.nan,
+                    "explanation": reasons,
+                }
+            ),
+        ],
+        ignore_index=True,
+    )
+    return _finish(plan, customers, offers, p_offer, p_channel, inputs, config, control, now)
+
+
+def _finish(
+    plan: pd.DataFrame,
+    customers: pd.DataFrame,
+    offers: list,
+    p_offer: np.ndarray,
+    p_channel: np.ndarray,
+    inputs: DecisionInputs,
+    config: MarketingConfig,
+    control: np.ndarray,
+    now: datetime,
+) -> pd.DataFrame:
+    row = plan["row"].to_numpy(dtype=np.int64)
+    planned_offer = plan["offer_index"].to_numpy(dtype=np.int64)
+    has_offer = planned_offer >= 0
+    offer_index = np.where(has_offer, planned_offer, 0)
+    offer_ids = np.array([o.id for o in offers] or [""], dtype=object)
+    products = np.array([o.product for o in offers] or [""], dtype=object)
+    channel_index = pd.Index(OUTBOUND_CHANNELS).get_indexer(plan["channel"].fillna(""))
+    out = pd.DataFrame(
+        {
+            "customer_key": customers["customer_key"].to_numpy()[row],
+            "action": plan["action"].to_numpy(),
+            "offer_id": np.where(has_offer, offer_ids[offer_index], None),
+            "product": np.where(has_offer, products[offer_index], None),
+            "channel": plan["channel"].to_numpy(),
+            "offer_score": np.where(
+                has_offer, p_offer[row, offer_index] if len(offers) else np.nan, np.nan
+            ),
+            "channel_score": np.where(
+                channel_index >= 0, p_channel[row, np.maximum(channel_index, 0)], np.nan
+            ),
+            "value": np.where(
+                has_offer, np.array([o.value for o in offers] or [0.0])[offer_index], np.nan
+            ),
+            "priority": plan["priority"].to_numpy(dtype=float),
+            "control": control[row],
+            "explanation": plan.get("explanation", pd.Series(None, index=plan.index)).to_numpy(),
+        }
+    )
+    # Scheduled: contacts wait out quiet hours in the customer's zone; the rest apply now.
+    out["scheduled_at"] = pd.Timestamp(now).tz_convert(None)
+    zones = customers["time_zone"].iloc[row].reset_index(drop=True)
+    for channel in OUTBOUND_CHANNELS:
+        mask = (out["action"] == "contact").to_numpy() & (out["channel"] == channel).to_numpy()
+        if mask.any():
+            window = config.channels.outbound(channel).quiet_hours
+            out.loc[mask, "scheduled_at"] = send_times(
+                now, zones[mask], window, config.policy.default_time_zone
+            )
+    deferred = (out["scheduled_at"] > pd.Timestamp(now).tz_convert(None)).to_numpy()
+    out.loc[deferred, "explanation"] = "deferred past quiet hours"
+    # Reason codes: the scoring run's, when the chosen offer is the customer's top-scored product.
+    top = inputs.offer_scores
+    if not top.empty and "reason_codes" in top:
+        top = top[top["rank"] == 1].set_index("customer_key")
+        same = top["subject"].reindex(out["customer_key"]).to_numpy() == out["product"].to_numpy()
+        codes = top["reason_codes"].reindex(out["customer_key"]).to_numpy()
+        out["reason_codes"] = np.where(same, codes, None)
+    else:
+        out["reason_codes"] = None
+    with_offer = out["offer_id"].notna().to_numpy() & (out["action"] != "no_action").to_numpy()
+    out["content"] = None
+    if with_offer.any():
+        out.loc[with_offer, "content"] = _content(
+            customers, row[with_offer], out["offer_id"].to_numpy()[with_offer], config
+        )
+    versions = inputs.model_versions
+    out["offer_model"] = f"offer_propensity@{versions.get('offer_propensity', '-')}"
+    out["channel_model"] = f"channel_response@{versions.get('channel_response', '-')}"
+    out["policy_hash"] = config.policy_hash
+    out["decided_at"] = pd.Timestamp(now).tz_convert(None)
+    day = now.date().isoformat()
+    out["decision_date"] = day
+    out.insert(0, "decision_id", decision_ids(out, day))
+    return out.sort_values(["customer_key", "action"]).reset_index(drop=True)

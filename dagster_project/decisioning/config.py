@@ -1,0 +1,220 @@
+"""Marketing-owned config (``config/*.yaml``) as validated data.
+
+Three files: ``offers.yaml`` (what can be offered, to whom, where, when), ``channels.yaml`` (how
+each channel delivers, its caps and quiet hours) and ``contact_policy.yaml`` (caps across
+channels, spacing, back-off, the control group). Every error names the file, the key path and
+the value. Eligibility rules are data (field, operator, value): nothing in the YAML is executed.
+The policy hash is a digest of the validated config, recorded on every decision.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date, time
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+OFFERS_FILE = "offers.yaml"
+CHANNELS_FILE = "channels.yaml"
+POLICY_FILE = "contact_policy.yaml"
+
+OUTBOUND_CHANNELS = ("email", "sms", "push")  # contacts: consent, caps and quiet hours apply
+WEB = "web"  # passive: the offer shown on the site and app, never counted as a contact
+ADVISOR = "advisor"  # internal: a task for the customer's advisor, capped per advisor
+
+
+class ConfigError(ValueError):
+    """Invalid marketing config; the message names the file, the key and the value."""
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+Operator = Literal["eq", "ne", "lt", "lte", "gt", "gte", "in", "not_in", "is_null", "not_null"]
+
+
+class Condition(Strict):
+    """One test of one column of the customer's decision row, e.g. holds_mortgage eq 0."""
+
+    field: str = Field(min_length=1)
+    op: Operator
+    value: Any = None
+
+    @model_validator(mode="after")
+    def _value_fits_operator(self) -> Condition:
+        if self.op in ("is_null", "not_null"):
+            if self.value is not None:
+                raise ValueError(f"{self.op} takes no value")
+        elif self.op in ("in", "not_in"):
+            if not isinstance(self.value, list) or not self.value:
+                raise ValueError(f"{self.op} needs a non-empty list as value")
+        elif self.value is None or isinstance(self.value, (list, dict)):
+            raise ValueError(f"{self.op} needs a single value")
+        return self
+
+
+class Eligibility(Strict):
+    """Every condition in ``all`` holds, and at least one in ``any`` (when given) does."""
+
+    all: list[Condition] = []
+    any: list[Condition] = []
+
+
+class Offer(Strict):
+    id: str = Field(pattern=r"^[a-z0-9_]+$")
+    product: Literal["mortgage", "credit_card", "savings", "insurance", "personal_loan"]
+    value: float = Field(gt=0, description="value of one conversion, in the reporting currency")
+    business_weight: float = Field(default=1.0, gt=0)
+    channels: list[Literal["email", "sms", "push"]] = Field(min_length=1)
+    template: str = Field(min_length=1)
+    starts: date
+    ends: date
+    eligibility: Eligibility = Eligibility()
+    advisor_task: bool = False  # also flag the customer's advisor when this offer is chosen
+    content: dict[str, str] = {}  # offer facts for the template (current rates, say)
+
+    @model_validator(mode="after")
+    def _dates_in_order(self) -> Offer:
+        if self.ends < self.starts:
+            raise ValueError(f"ends {self.ends} is before starts {self.starts}")
+        return self
+
+
+class OffersConfig(Strict):
+    offers: list[Offer] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> OffersConfig:
+        ids = [o.id for o in self.offers]
+        repeated = sorted({i for i in ids if ids.count(i) > 1})
+        if repeated:
+            raise ValueError(f"offer ids must be unique; repeated: {repeated}")
+        return self
+
+
+class RollingCap(Strict):
+    max: int = Field(ge=0)
+    days: int = Field(ge=1)
+
+
+class QuietHours(Strict):
+    """Local time window in which nothing is sent; may wrap midnight (21:00 to 08:00)."""
+
+    start: time
+    end: time
+
+
+AdapterType = Literal["local_sink", "smtp", "webhook"]
+
+
+class OutboundChannel(Strict):
+    adapter: AdapterType
+    endpoint: str | None = None  # SMTP host:port or webhook URL; local_sink: a folder name
+    auth_env: str | None = None  # environment variable holding the webhook's auth header value
+    caps: list[RollingCap] = []
+    quiet_hours: QuietHours | None = None
+    sender: str | None = None  # email From address
+    # Response rate assumed where the channel-response model has no score for this channel yet
+    # (it learns a channel only once contacts on it and their responses reach the timeline).
+    prior_response: float = Field(default=0.1, gt=0, le=1)
+
+    @model_validator(mode="after")
+    def _endpoint_for_network_adapters(self) -> OutboundChannel:
+        if self.adapter in ("smtp", "webhook") and not self.endpoint:
+            raise ValueError(f"adapter {self.adapter} needs an endpoint")
+        return self
+
+
+class AdvisorChannel(Strict):
+    adapter: AdapterType = "local_sink"
+    endpoint: str | None = None
+    auth_env: str | None = None
+    tasks_per_advisor_per_day: int = Field(default=5, ge=0)
+    min_offer_value: float = Field(default=0.0, ge=0)  # only offers worth a human's time
+
+
+class ChannelsConfig(Strict):
+    email: OutboundChannel
+    sms: OutboundChannel
+    push: OutboundChannel
+    web: Annotated[dict[str, Any], Field(default_factory=dict)]  # personalisation needs no setup
+    advisor: AdvisorChannel = AdvisorChannel()
+
+    def outbound(self, channel: str) -> OutboundChannel:
+        return getattr(self, channel)
+
+
+class BackOff(Strict):
+    """After ``ignored_contacts`` contacts in a row with no response, wait ``days``."""
+
+    ignored_contacts: int = Field(ge=1)
+    days: int = Field(ge=1)
+
+
+class ContactPolicy(Strict):
+    global_caps: list[RollingCap] = []
+    min_gap_hours: float = Field(default=0, ge=0)
+    back_off: BackOff | None = None
+    control_group_share: float = Field(ge=0, lt=1)
+    min_priority: float = Field(default=0.0, ge=0)  # "no action" wins below this expected value
+    default_time_zone: str = "America/New_York"  # for quiet hours when a customer's is unknown
+
+    @model_validator(mode="after")
+    def _known_time_zone(self) -> ContactPolicy:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(self.default_time_zone)
+        except (ZoneInfoNotFoundError, ValueError) as error:
+            raise ValueError(f"unknown time zone {self.default_time_zone!r}") from error
+        return self
+
+
+class MarketingConfig(Strict):
+    offers: OffersConfig
+    channels: ChannelsConfig
+    policy: ContactPolicy
+
+    @property
+    def policy_hash(self) -> str:
+        """sha256 of the validated config, key order and formatting aside."""
+        canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
+def _location(loc: tuple[Any, ...]) -> str:
+    path = ""
+    for part in loc:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return path or "(top level)"
+
+
+def _load(path: Path, model: type[BaseModel]) -> BaseModel:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as error:
+        raise ConfigError(f"{path}: file not found") from error
+    except yaml.YAMLError as error:
+        raise ConfigError(f"{path}: not valid YAML: {error}") from error
+    try:
+        return model.model_validate(data if data is not None else {})
+    except ValidationError as error:
+        problems = [
+            f"{path}: {_location(e['loc'])}: {e['msg']} (value: {e.get('input')!r})"
+            for e in error.errors(include_url=False)
+        ]
+        raise ConfigError("\n".join(problems)) from error
+
+
+def load_marketing_config(config_dir: Path) -> MarketingConfig:
+    """Load and validate the three files; a ConfigError lists every problem found."""
+    return MarketingConfig(
+        offers=_load(config_dir / OFFERS_FILE, OffersConfig),  # type: ignore[arg-type]
+        channels=_load(config_dir / CHANNELS_FILE, ChannelsConfig),  # type: ignore[arg-type]
+        policy=_load(config_dir / POLICY_FILE, ContactPolicy),  # type: ignore[arg-type]
+    )

@@ -1,0 +1,92 @@
+"""Which outbound channels each customer may be contacted on now, given what was sent before.
+
+The history is every outbound contact actually sent (any channel), with whether the customer
+engaged with it. Caps count it over rolling windows; the minimum gap and the back-off look at the
+latest contacts. Both sides are arrays indexed like the customers, so a million customers cost a
+few vectorised group-bys.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import pandas as pd
+
+from .config import OUTBOUND_CHANNELS, ChannelsConfig, ContactPolicy
+
+HISTORY_COLUMNS = ("customer_key", "channel", "sent_at", "engaged")
+
+
+def _counts_since(
+    history: pd.DataFrame, index: pd.Index, since: datetime, channel: str | None = None
+) -> np.ndarray:
+    recent = history[history["sent_at"] >= since]
+    if channel is not None:
+        recent = recent[recent["channel"] == channel]
+    counts = recent.groupby("customer_key").size()
+    out = np.zeros(len(index), dtype=np.int64)
+    where = index.get_indexer(counts.index)
+    out[where[where >= 0]] = counts.to_numpy()[where >= 0]
+    return out
+
+
+def _backed_off(
+    history: pd.DataFrame, index: pd.Index, now: datetime, policy: ContactPolicy
+) -> np.ndarray:
+    """Customers whose last N contacts all went ignored, the latest within the back-off days."""
+    out = np.zeros(len(index), dtype=bool)
+    rule = policy.back_off
+    if rule is None or history.empty:
+        return out
+    latest = (
+        history.sort_values(["customer_key", "sent_at"])
+        .groupby("customer_key")
+        .tail(rule.ignored_contacts)
+    )
+    summary = latest.groupby("customer_key").agg(
+        contacts=("engaged", "size"), engaged=("engaged", "max"), last=("sent_at", "max")
+    )
+    ignored = summary[
+        (summary["contacts"] >= rule.ignored_contacts)
+        & ~summary["engaged"].astype(bool)
+        & (summary["last"] >= now - timedelta(days=rule.days))
+    ]
+    where = index.get_indexer(ignored.index)
+    out[where[where >= 0]] = True
+    return out
+
+
+def available_channels(
+    history: pd.DataFrame,
+    customers: pd.Index,
+    now: datetime,
+    channels: ChannelsConfig,
+    policy: ContactPolicy,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(customers, outbound channels) booleans: may be contacted there now; and why not, per customer.
+
+    The reason array holds the first policy rule that closed every channel ('' when some remain).
+    """
+    if now.tzinfo:  # the history's timestamps are naive UTC, as everywhere in the warehouse
+        now = now.astimezone(UTC).replace(tzinfo=None)
+    history = history[history["sent_at"] < now]
+    n = len(customers)
+    open_ = np.ones((n, len(OUTBOUND_CHANNELS)), dtype=bool)
+    for c, channel in enumerate(OUTBOUND_CHANNELS):
+        for cap in channels.outbound(channel).caps:
+            sent = _counts_since(history, customers, now - timedelta(days=cap.days), channel)
+            open_[:, c] &= sent < cap.max
+    blocked = np.full(n, "", dtype=object)
+    for cap in policy.global_caps:
+        over = _counts_since(history, customers, now - timedelta(days=cap.days)) >= cap.max
+        blocked[over & (blocked == "")] = f"global cap {cap.max} per {cap.days} days"
+    if policy.min_gap_hours > 0:
+        too_soon = (
+            _counts_since(history, customers, now - timedelta(hours=policy.min_gap_hours)) > 0
+        )
+        blocked[too_soon & (blocked == "")] = f"minimum gap of {policy.min_gap_hours:g} hours"
+    backed_off = _backed_off(history, customers, now, policy)
+    blocked[backed_off & (blocked == "")] = "back-off after ignored contacts"
+    open_ &= (blocked == "")[:, None]
+    return open_, blocked
