@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import dagster as dg
 
+from .activation.assets import activation_assets, dispatch_job
+from .activation.sensors import due_actions_sensor
+from .decisioning.assets import decisioning_assets
 from .identity.assets import identity_assets, identity_job, nightly_identity_schedule
 from .ingest.assets import ingest_assets, ingest_job, nightly_ingest_schedule
 from .ingest.sensors import landing_files_sensor
@@ -17,10 +20,17 @@ from .quality.checks import gx_checks
 from .resources import WarehouseResource
 
 defs = dg.Definitions(
-    assets=[*ingest_assets, *identity_assets, profile_models, *ml_assets],
+    assets=[
+        *ingest_assets,
+        *identity_assets,
+        profile_models,
+        *ml_assets,
+        *decisioning_assets,
+        *activation_assets,
+    ],
     asset_checks=gx_checks,
-    jobs=[ingest_job, identity_job, train_models_job],
-    sensors=[landing_files_sensor],
+    jobs=[ingest_job, identity_job, train_models_job, dispatch_job],
+    sensors=[landing_files_sensor, due_actions_sensor],
     schedules=[nightly_ingest_schedule, nightly_identity_schedule, weekly_training_schedule],
     resources={"warehouse": WarehouseResource(), "dbt": dbt_resource()},
 )

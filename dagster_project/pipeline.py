@@ -6,6 +6,7 @@ Runs launched here are recorded like any other, so after ``make demo`` the Dagst
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import dagster as dg
 
@@ -23,6 +24,15 @@ class PipelineRun:
     steps: list[StepTiming]
     failed_checks: list[str]
     failed_steps: dict[str, str]  # step -> error message
+
+
+def _root_cause(error: Any) -> str:  # Dagster's SerializableErrorInfo
+    """The innermost error's message: the wrapper Dagster adds says only which op failed."""
+    if error is None:
+        return "failed"
+    while error.cause is not None:
+        error = error.cause
+    return error.message.strip()
 
 
 def run_all_assets() -> PipelineRun:
@@ -54,8 +64,7 @@ def run_all_assets() -> PipelineRun:
                 started = starts.get(event.step_key, entry.timestamp)
                 steps.append(StepTiming(event.step_key, entry.timestamp - started))
                 if event.event_type == dg.DagsterEventType.STEP_FAILURE:
-                    error = event.step_failure_data.error
-                    failed_steps[event.step_key] = error.message.strip() if error else "failed"
+                    failed_steps[event.step_key] = _root_cause(event.step_failure_data.error)
 
             elif event.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION:
                 evaluation = event.event_specific_data

@@ -9,7 +9,7 @@ reads; advisor tasks carry the conversation context (recent calls and their note
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -19,10 +19,11 @@ import pandas as pd
 
 from ..decisioning.config import ChannelsConfig
 from .adapters import Adapter, DeliveryError, LocalSinkAdapter, Message, SmtpAdapter, WebhookAdapter
-from .outbox import RetryPolicy, due, enqueue, record
+from .outbox import RetryPolicy, StateChange, due, enqueue, record
 
 PERSONALISATION = "activation.web_personalisation"
 CONTEXT_CALLS = 3
+DISPATCH_BATCH = 200  # rows marked sending, delivered and recorded together
 
 
 @dataclass
@@ -91,7 +92,8 @@ def _conversation(conn: duckdb.DuckDBPyConnection, customer_key: str) -> list[di
     return [{"at": str(at), "reason": reason, "note": note} for at, reason, note in rows]
 
 
-def _personalise(conn: duckdb.DuckDBPyConnection, row: pd.Series, now: datetime) -> str:
+def _personalise(conn: duckdb.DuckDBPyConnection, rows: pd.DataFrame, now: datetime) -> None:
+    """The site's current offer per customer: the latest web decision wins."""
     conn.execute(
         f"""
         CREATE TABLE IF NOT EXISTS {PERSONALISATION} (
@@ -99,11 +101,14 @@ def _personalise(conn: duckdb.DuckDBPyConnection, row: pd.Series, now: datetime)
             decision_id VARCHAR, updated_at TIMESTAMP)
         """
     )
+    latest = rows.drop_duplicates("customer_key", keep="last")
+    conn.register("web_rows", latest[["customer_key", "offer_id", "content", "decision_id"]])
     conn.execute(
-        f"INSERT OR REPLACE INTO {PERSONALISATION} VALUES (?, ?, ?, ?, ?)",
-        [row["customer_key"], row["offer_id"], row["content"], row["decision_id"], now],
+        f"INSERT OR REPLACE INTO {PERSONALISATION} "
+        "SELECT customer_key, offer_id, content, decision_id, ? FROM web_rows",
+        [now],
     )
-    return f"web offer {row['offer_id']}"
+    conn.unregister("web_rows")
 
 
 def dispatch(
@@ -113,42 +118,65 @@ def dispatch(
     run_id: str,
     retry: RetryPolicy | None = None,
     limit: int = 10_000,
-    after_each: Callable[[str], None] | None = None,
 ) -> DispatchReport:
-    """Queue new decisions, then deliver what is due. ``after_each`` is a test hook."""
+    """Queue new decisions, then deliver what is due, a batch at a time.
+
+    A batch is marked ``sending`` in one commit before any of it goes out, and its outcomes are
+    committed together after: a crash in between leaves the batch in ``sending``, and the next run
+    sends it again under the same idempotency keys, so the channels drop what they already have.
+    """
     retry = retry or RetryPolicy()
     naive_now = now.replace(tzinfo=None) if now.tzinfo else now
     report = DispatchReport(queued=enqueue(conn, naive_now, run_id))
     rows = due(conn, naive_now, limit)
     recipients = _recipients(conn, rows["customer_key"].tolist()) if len(rows) else pd.DataFrame()
-    for _, row in rows.iterrows():
-        attempt = int(row["attempts"]) + 1
-        record(conn, row["decision_id"], "sending", attempt, naive_now, run_id)
-        report.attempted += 1
-        try:
-            if row["channel"] == "web":
-                receipt = _personalise(conn, row, naive_now)
-            else:
+    for start in range(0, len(rows), DISPATCH_BATCH):
+        batch = rows.iloc[start : start + DISPATCH_BATCH]
+        attempts = batch["attempts"].to_numpy() + 1
+        record(
+            conn,
+            [
+                StateChange(d, "sending", int(a))
+                for d, a in zip(batch["decision_id"], attempts, strict=True)
+            ],
+            naive_now,
+            run_id,
+        )
+        report.attempted += len(batch)
+        outcomes: list[StateChange] = []
+        web = batch["channel"] == "web"
+        if web.any():
+            _personalise(conn, batch[web], naive_now)
+            outcomes += [
+                StateChange(d, "delivered", int(a), f"web offer {o}")
+                for d, a, o in zip(
+                    batch["decision_id"][web],
+                    attempts[web.to_numpy()],
+                    batch["offer_id"][web],
+                    strict=True,
+                )
+            ]
+        for (_, row), attempt in zip(
+            batch[~web].iterrows(), attempts[~web.to_numpy()], strict=True
+        ):
+            try:
                 receipt = adapters[row["channel"]].deliver(_message(conn, row, recipients))
-        except DeliveryError as error:
-            final = not error.retryable or attempt >= retry.max_attempts
-            state = "dead_letter" if final else "failed"
-            record(
-                conn,
-                row["decision_id"],
-                state,
-                attempt,
-                naive_now,
-                run_id,
-                str(error),
-                None if final else naive_now + retry.delay(attempt),
-            )
-            report.count(state)
-        else:
-            record(conn, row["decision_id"], "delivered", attempt, naive_now, run_id, receipt)
-            report.count("delivered")
-        if after_each:
-            after_each(row["decision_id"])
+            except DeliveryError as error:
+                final = not error.retryable or attempt >= retry.max_attempts
+                outcomes.append(
+                    StateChange(
+                        row["decision_id"],
+                        "dead_letter" if final else "failed",
+                        int(attempt),
+                        str(error),
+                        None if final else naive_now + retry.delay(int(attempt)),
+                    )
+                )
+            else:
+                outcomes.append(StateChange(row["decision_id"], "delivered", int(attempt), receipt))
+        record(conn, outcomes, naive_now, run_id)
+        for change in outcomes:
+            report.count(change.state)
     return report
 
 

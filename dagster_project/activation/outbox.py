@@ -128,37 +128,51 @@ def due(conn: duckdb.DuckDBPyConnection, now: datetime, limit: int) -> pd.DataFr
     ).df()
 
 
+@dataclass(frozen=True)
+class StateChange:
+    decision_id: str
+    state: str
+    attempt: int
+    detail: str | None = None
+    next_attempt_at: datetime | None = None  # failed: when to try again
+
+
 def record(
-    conn: duckdb.DuckDBPyConnection,
-    decision_id: str,
-    state: str,
-    attempt: int,
-    now: datetime,
-    run_id: str,
-    detail: str | None = None,
-    next_attempt_at: datetime | None = None,
+    conn: duckdb.DuckDBPyConnection, changes: list[StateChange], now: datetime, run_id: str
 ) -> None:
-    """One state change: the outbox row and its log line, committed together."""
+    """State changes of many rows: the outbox rows and their log lines, committed together."""
+    if not changes:
+        return
     now = _naive(now)
+    frame = pd.DataFrame(
+        {
+            "decision_id": [c.decision_id for c in changes],
+            "state": [c.state for c in changes],
+            "attempt": [c.attempt for c in changes],
+            "detail": [c.detail for c in changes],
+            "next_attempt_at": [_naive(c.next_attempt_at or now) for c in changes],
+        }
+    )
+    conn.register("changes", frame)
     conn.execute("BEGIN TRANSACTION")
     try:
         conn.execute(
-            f"UPDATE {OUTBOX} SET state = ?, attempts = ?, next_attempt_at = ?, last_error = ?, "
-            "updated_at = ? WHERE decision_id = ?",
-            [
-                state,
-                attempt,
-                _naive(next_attempt_at or now),
-                detail if state != "delivered" else None,
-                now,
-                decision_id,
-            ],
+            f"""
+            UPDATE {OUTBOX} AS o SET state = c.state, attempts = c.attempt,
+                next_attempt_at = c.next_attempt_at,
+                last_error = CASE WHEN c.state = 'delivered' THEN NULL ELSE c.detail END,
+                updated_at = ?
+            FROM changes AS c WHERE o.decision_id = c.decision_id
+            """,
+            [now],
         )
         conn.execute(
-            f"INSERT INTO {ACTION_LOG} VALUES (?, ?, ?, ?, ?, ?)",
-            [decision_id, state, attempt, now, detail, run_id],
+            f"INSERT INTO {ACTION_LOG} SELECT decision_id, state, attempt, ?, detail, ? FROM changes",
+            [now, run_id],
         )
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")
         raise
+    finally:
+        conn.unregister("changes")

@@ -85,6 +85,13 @@ def _pivot(
     return out
 
 
+def _as_list(value: object) -> list:
+    """A list column's cell (NULL, NA or an array) as a plain list."""
+    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
+        return []
+    return [str(v) for v in value]
+
+
 def _content(
     customers: pd.DataFrame, rows: np.ndarray, offer_ids: np.ndarray, config: MarketingConfig
 ) -> list[str]:
@@ -107,9 +114,7 @@ def _content(
                     "products_considered": [
                         p for p, hit in zip(PRODUCTS, considered[i], strict=True) if hit
                     ],
-                    "pages_viewed": list(pages[i])
-                    if pages is not None and pages[i] is not None
-                    else [],
+                    "pages_viewed": _as_list(pages[i]) if pages is not None else [],
                     "journey_stage": None if stage is None else stage.iloc[row],
                 },
                 sort_keys=True,
@@ -215,7 +220,8 @@ def decide(inputs: DecisionInputs, config: MarketingConfig) -> pd.DataFrame:
     flagged = np.array([o.advisor_task and o.value >= advisor.min_offer_value for o in offers])
     if len(plan) and flagged.any() and "advisor_id" in customers:
         web_rows = plan[plan["action"] == "web"]
-        candidates = web_rows[flagged[web_rows["offer_index"].to_numpy()]].copy()
+        worth_it = web_rows["priority"].to_numpy() >= advisor.min_priority
+        candidates = web_rows[flagged[web_rows["offer_index"].to_numpy()] & worth_it].copy()
         candidates["advisor_id"] = customers["advisor_id"].to_numpy()[candidates["row"].to_numpy()]
         candidates = candidates.dropna(subset=["advisor_id"])
         candidates = candidates.sort_values(["advisor_id", "priority"], ascending=[True, False])

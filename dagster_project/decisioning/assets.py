@@ -4,6 +4,8 @@ from datetime import UTC, datetime
 
 import dagster as dg
 
+from ..activation.outbox import enqueue
+from ..activation.pending import write_pending
 from ..resources import WAREHOUSE_POOL, WarehouseResource
 from ..settings import config_dir
 from .arbitration import decide
@@ -67,6 +69,9 @@ def next_best_actions(
         stored = store_decisions(
             conn, plan, context.run.run_id, warehouse.paths.root / "exports" / "next_best_actions"
         )
+        # Deliverable decisions go straight into the outbox; the due-actions sensor sees them.
+        queued = enqueue(conn, now, context.run.run_id)
+        pending = write_pending(conn, warehouse.paths.root)
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": len(plan),
@@ -78,6 +83,8 @@ def next_best_actions(
             "customers": int(plan["customer_key"].nunique()),
             "exports": dg.MetadataValue.json([str(p) for p in stored.exports]),
             "models": dg.MetadataValue.json(inputs.model_versions),
+            "queued_for_delivery": queued,
+            "pending_deliveries": pending.count,
         }
     )
 

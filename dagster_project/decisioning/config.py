@@ -135,7 +135,8 @@ class AdvisorChannel(Strict):
     endpoint: str | None = None
     auth_env: str | None = None
     tasks_per_advisor_per_day: int = Field(default=5, ge=0)
-    min_offer_value: float = Field(default=0.0, ge=0)  # only offers worth a human's time
+    min_offer_value: float = Field(default=0.0, ge=0)  # only offers worth a human's time...
+    min_priority: float = Field(default=0.0, ge=0)  # ...for customers this likely to respond
 
 
 class ChannelsConfig(Strict):

@@ -97,15 +97,20 @@ class WebhookReceiver:
             def do_POST(self) -> None:
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 key = self.headers.get("Idempotency-Key")
-                receiver.requests.append(
-                    {"key": key, "auth": self.headers.get("Authorization"), "body": body}
-                )
                 time.sleep(receiver.delay_s)
                 status = receiver.answers.pop(0) if receiver.answers else 200
                 if status == 200 and key in receiver.seen_keys:
                     status = 409  # the idempotency key was already accepted
                 elif status == 200:
                     receiver.seen_keys.add(key)
+                receiver.requests.append(
+                    {
+                        "key": key,
+                        "auth": self.headers.get("Authorization"),
+                        "body": body,
+                        "status": status,
+                    }
+                )
                 self.send_response(status)
                 self.end_headers()
 
