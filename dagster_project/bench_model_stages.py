@@ -135,3 +135,59 @@ def bare_predict(bench_dir: Path) -> dict:
     started = time.perf_counter()
     offer.booster.predict(matrix)
     return {"seconds": time.perf_counter() - started, "rows": len(frame)}
+
+
+def arbitrate_million(bench_dir: Path) -> dict:
+    """Arbitration for 1M customers: the benchmark world's decision rows repeated to 1M, with a
+    synthetic month of contact history (two contacts per customer) so caps and back-off bite."""
+    import numpy as np
+    import pandas as pd
+
+    from .decisioning.arbitration import DecisionInputs, decide
+    from .decisioning.assets import _decision_instant
+    from .decisioning.config import OUTBOUND_CHANNELS, load_marketing_config
+    from .decisioning.inputs import load_decision_inputs
+    from .settings import config_dir
+
+    with connect(data_paths(bench_dir).warehouse, read_only=True) as conn:
+        now = _decision_instant(conn, None)
+        world = load_decision_inputs(conn, now)
+    copies = -(-SCORING_CUSTOMERS // len(world.customers))
+
+    def repeat(frame: pd.DataFrame) -> pd.DataFrame:
+        parts = [frame.assign(customer_key=frame["customer_key"] + f"-{i}") for i in range(copies)]
+        return pd.concat(parts, ignore_index=True)
+
+    customers = repeat(world.customers).head(SCORING_CUSTOMERS)
+    rng = np.random.default_rng(7)
+    contacts = 2 * len(customers)
+    history = pd.DataFrame(
+        {
+            "customer_key": customers["customer_key"].to_numpy()[
+                rng.integers(0, len(customers), contacts)
+            ],
+            "channel": np.array(OUTBOUND_CHANNELS)[rng.integers(0, 3, contacts)],
+            "sent_at": pd.Timestamp(now).tz_convert(None)
+            - pd.to_timedelta(rng.integers(1, 30 * 24 * 60, contacts), unit="m"),
+            "engaged": rng.random(contacts) < 0.3,
+        }
+    )
+    inputs = DecisionInputs(
+        customers,
+        repeat(world.offer_scores),
+        repeat(world.channel_scores),
+        history,
+        now,
+        world.model_versions,
+    )
+    config = load_marketing_config(config_dir())
+    started = time.perf_counter()
+    plan = decide(inputs, config)
+    seconds = time.perf_counter() - started
+    return {
+        "seconds": seconds,
+        "rows": len(customers),
+        "decision_rows": len(plan),
+        "actions": plan["action"].value_counts().to_dict(),
+        "history_contacts": contacts,
+    }

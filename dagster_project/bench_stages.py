@@ -13,7 +13,13 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from .bench_model_stages import bare_predict, score_million, score_world, train_models
+from .bench_model_stages import (
+    arbitrate_million,
+    bare_predict,
+    score_million,
+    score_world,
+    train_models,
+)
 from .ingest.contracts import CONTRACTS
 from .ingest.readers import file_format
 from .settings import data_paths
@@ -228,6 +234,7 @@ STAGES: dict[str, Callable[..., dict]] = {
     "score_world": score_world,
     "score_million": score_million,
     "bare_predict": bare_predict,
+    "arbitrate_million": arbitrate_million,
 }
 
 
