@@ -12,7 +12,6 @@ import pandas as pd
 import pytest
 from mlflow import MlflowClient
 
-from dagster_project.demo import WorldConfig
 from dagster_project.ml.assets import MODELS, customer_scores, ml_assets
 from dagster_project.resources import WarehouseResource
 from dagster_project.settings import DataPaths
@@ -24,23 +23,14 @@ from models.specs import MODEL_SPECS, OFFER_PROPENSITY
 from models.training import TrainingParams, train_model
 from models.training_run import register_and_gate
 from models.training_sets import TrainingSplit, load_split
-from tests.worlds import build_profile, build_world, copy_world, truncate_raw
+from tests.worlds import build_profile, copy_world, truncate_raw
 
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> DataPaths:
-    paths, result = build_world(
-        tmp_path_factory.mktemp("models-world"), WorldConfig(customers=2000, days=64, seed=11)
-    )
-    assert result.success
-    return paths
-
-
-@pytest.fixture(autouse=True)
-def embedded_mlflow(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+@pytest.fixture
+def world(model_world: DataPaths) -> DataPaths:
+    return model_world
 
 
 def offer_split(world: DataPaths) -> TrainingSplit:

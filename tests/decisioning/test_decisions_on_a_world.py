@@ -1,0 +1,86 @@
+"""Decisions on a generated world through Dagster: scores -> plan -> outbox, idempotent per day,
+and an invalid config that changes nothing."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import dagster as dg
+import pandas as pd
+import pytest
+
+from dagster_project.activation.assets import deliveries
+from dagster_project.decisioning.assets import next_best_actions
+from dagster_project.decisioning.config import load_marketing_config
+from dagster_project.ml.assets import ml_assets
+from dagster_project.resources import WarehouseResource
+from dagster_project.settings import REPO_ROOT, DataPaths
+from dagster_project.warehouse import connect
+from tests.worlds import copy_world
+
+pytestmark = pytest.mark.slow
+
+
+def _materialize(
+    paths: DataPaths, assets: list, config: dict | None = None
+) -> dg.ExecuteInProcessResult:
+    with dg.instance_for_test() as instance:
+        return dg.materialize(
+            assets,
+            instance=instance,
+            resources={"warehouse": WarehouseResource(data_dir=str(paths.root))},
+            run_config={"ops": {"decisioning__next_best_actions": {"config": config}}}
+            if config
+            else None,
+            raise_on_error=False,
+        )
+
+
+def _decisions(paths: DataPaths) -> pd.DataFrame:
+    with connect(paths.warehouse, read_only=True) as conn:
+        return conn.execute("SELECT * FROM decisioning.next_best_actions ORDER BY decision_id").df()
+
+
+def test_a_world_gets_plans_once_per_day_and_a_bad_config_changes_nothing(
+    model_world: DataPaths, tmp_path: Path
+) -> None:
+    paths = copy_world(model_world, tmp_path / "world", truth=True)
+    assert _materialize(paths, [*ml_assets, next_best_actions, deliveries]).success
+
+    plan = _decisions(paths)
+    with connect(paths.warehouse, read_only=True) as conn:
+        customers = conn.execute("SELECT count(*) FROM marts.customer_features").fetchone()[0]
+        delivered = dict(
+            conn.execute("SELECT state, count(*) FROM activation.outbox GROUP BY 1").fetchall()
+        )
+    assert plan["customer_key"].nunique() == customers  # a plan or a reason for everyone
+    assert {"contact", "web", "no_action"} <= set(plan["action"])
+    assert plan["policy_hash"].eq(load_marketing_config(REPO_ROOT / "config").policy_hash).all()
+    contacts = plan[plan["action"] == "contact"]
+    assert contacts["offer_model"].eq("offer_propensity@1").all()
+    assert contacts["content"].str.contains('"offer"').all()
+    assert set(delivered) == {"delivered"}
+    assert delivered["delivered"] == len(
+        plan[plan["action"].isin(["contact", "web", "advisor_task"]) & ~plan["control"]]
+    )
+    exports = list((paths.root / "exports" / "next_best_actions").glob("*"))
+    assert {p.suffix for p in exports} == {".parquet", ".csv"}
+
+    # Deciding the same day again adds nothing: the same plan has the same decision ids.
+    again = _materialize(paths, [next_best_actions])
+    assert again.success
+    metadata = again.get_asset_materialization_events()[0].materialization.metadata
+    assert metadata["new_decisions"].value == 0
+    pd.testing.assert_frame_equal(plan, _decisions(paths))
+
+    bad = tmp_path / "bad-config"
+    shutil.copytree(REPO_ROOT / "config", bad)
+    offers = (bad / "offers.yaml").read_text().replace("value: 2400", "value: -5", 1)
+    (bad / "offers.yaml").write_text(offers.replace("op: eq", "op: greater", 1))
+    rejected = _materialize(paths, [next_best_actions], {"config_dir": str(bad)})
+    assert not rejected.success
+    message = rejected.get_step_failure_events()[0].step_failure_data.user_failure_data.description
+    assert "offers.yaml: offers[0].value" in message and "-5" in message
+    assert "offers[0].eligibility.all[0].op" in message and "greater" in message
+    pd.testing.assert_frame_equal(plan, _decisions(paths))  # yesterday's decisions untouched
