@@ -17,6 +17,7 @@ export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 CUSTOMERS ?= 2000
 DAYS ?= 70
 SEED ?= 42
+LOOP_DAYS ?= 2
 BENCH_CUSTOMERS ?= 100000
 BENCH_DAYS ?= 90
 BENCH_IDENTITY_CUSTOMERS ?= 620000
@@ -52,7 +53,7 @@ dagster-home:
 	@cp dagster_instance.yaml "$(DAGSTER_HOME)/dagster.yaml"
 
 demo: install dagster-home
-	$(BIN)/journey demo run --customers $(CUSTOMERS) --days $(DAYS) --seed $(SEED)
+	$(BIN)/journey demo run --customers $(CUSTOMERS) --days $(DAYS) --seed $(SEED) --loop-days $(LOOP_DAYS)
 
 test: install
 	$(BIN)/ruff check .

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import time
@@ -39,6 +40,10 @@ def _paths(data_dir: Path | None) -> DataPaths:
     # Dagster resources and dbt read the same setting from the environment.
     os.environ["JOURNEY_DATA_DIR"] = str(paths.root)
     return paths
+
+
+# A demo world lives in its own time: deliveries go out on the decisions' clock, not today's.
+WORLD_CLOCK = {"activation__deliveries": {"use_decision_clock": True}}
 
 
 def _progress() -> Progress:
@@ -91,6 +96,9 @@ def demo_run(
     keep: Annotated[
         bool, typer.Option(help="Keep the existing landing files and warehouse.")
     ] = False,
+    loop_days: Annotated[
+        int, typer.Option(help="Simulated days after the world in which it answers deliveries.")
+    ] = 2,
     data_dir: DataDirOption = None,
 ) -> None:
     """Generate a demo world, run every pipeline stage through Dagster, and say where to look."""
@@ -99,7 +107,11 @@ def demo_run(
     paths = _paths(data_dir)
     if not keep:
         # A fresh world starts a fresh embedded model registry (a team server is left alone).
-        fresh = [paths.landing, paths.truth]
+        fresh = [
+            paths.landing,
+            paths.truth,
+            *(paths.root / d for d in ("outbox", "exports", "activation")),
+        ]
         if not os.environ.get("MLFLOW_TRACKING_URI"):
             fresh.append(paths.root / "mlflow")
         for folder in fresh:
@@ -109,7 +121,7 @@ def demo_run(
 
     console.print("[bold]Running the pipeline through Dagster...[/bold]")
     started = time.perf_counter()
-    run = run_all_assets()
+    run = run_all_assets(ops_config=WORLD_CLOCK)
     elapsed = time.perf_counter() - started
     table = Table(title=f"Dagster run {run.run_id} ({elapsed:.1f} s)")
     table.add_column("step")
@@ -121,6 +133,10 @@ def demo_run(
     if run.success:
         print_models(paths)
         print_policy_values(paths)
+        if loop_days:
+            from .closed_loop_run import run_closed_loop
+
+            run = dataclasses.replace(run, success=run_closed_loop(paths, loop_days, seed, console))
     for step, message in run.failed_steps.items():
         console.print(f"[red]step {step} failed: {message}[/red]")
     for check in run.failed_checks:

@@ -35,17 +35,32 @@ def _root_cause(error: Any) -> str:  # Dagster's SerializableErrorInfo
     return error.message.strip()
 
 
-def run_all_assets() -> PipelineRun:
-    """Materialize every asset with its checks, in dependency order."""
+def run_all_assets(
+    skip_groups: tuple[str, ...] = (), ops_config: dict[str, dict] | None = None
+) -> PipelineRun:
+    """Materialize every asset (but those in ``skip_groups``) with its checks, in dependency
+    order; ``ops_config`` is run config per op (e.g. {"activation__deliveries": {...}})."""
     from .definitions import defs
 
     with dg.DagsterInstance.get() as instance:
         job = defs.resolve_implicit_global_asset_job_def()
+        graph = defs.resolve_asset_graph()
+        selection = None
+        if skip_groups:
+            selection = [
+                key
+                for key in graph.materializable_asset_keys
+                if graph.get(key).group_name not in skip_groups
+            ]
         result = job.execute_in_process(
             instance=instance,
             raise_on_error=False,
+            asset_selection=selection,
             # The run's events are in the instance (and the UI); the terminal gets warnings.
-            run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+            run_config={
+                "loggers": {"console": {"config": {"log_level": "WARNING"}}},
+                "ops": {op: {"config": c} for op, c in (ops_config or {}).items()},
+            },
         )
         starts: dict[str, float] = {}
         steps: list[StepTiming] = []

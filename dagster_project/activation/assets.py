@@ -17,8 +17,10 @@ DELIVERIES = dg.AssetKey(["activation", "deliveries"])
 
 
 class DispatchConfig(dg.Config):
-    # Deliver what is due at this UTC instant (ISO); unset: now. A simulated day passes its own.
+    # Deliver what is due at this UTC instant (ISO); unset: now.
     dispatch_at: str | None = None
+    # A replayed or simulated world: the clock is the latest decision's, not the wall clock.
+    use_decision_clock: bool = False
     config_dir: str | None = None
     max_attempts: int = 5
     first_retry_delay_s: float = 30.0
@@ -52,6 +54,12 @@ def deliveries(
             description=f"Invalid marketing config; nothing was sent.\n{error}"
         ) from error
     now = _instant(config.dispatch_at)
+    if config.use_decision_clock:
+        with warehouse.connect(read_only=True) as conn:
+            latest = conn.execute(
+                "SELECT max(decided_at) FROM decisioning.next_best_actions"
+            ).fetchone()[0]
+        now = latest.replace(tzinfo=UTC) if latest else now
     adapters = build_adapters(marketing.channels, warehouse.paths.root / "outbox")
     retry = RetryPolicy(max_attempts=config.max_attempts, first_delay_s=config.first_retry_delay_s)
     with warehouse.connect() as conn:

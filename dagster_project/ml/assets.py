@@ -10,7 +10,8 @@ import dagster as dg
 
 from ..resources import WAREHOUSE_POOL, WarehouseResource
 
-GROUP = "models"
+GROUP = "models"  # training, registration and the gate
+SCORING_GROUP = "scoring"  # every customer scored by the champions, and the policy valued
 FEATURE_SNAPSHOTS = dg.AssetKey(["training", "customer_feature_snapshots"])
 CUSTOMER_FEATURES = dg.AssetKey(["marts", "customer_features"])
 CUSTOMER_SCORES = dg.AssetKey(["ml", "customer_scores"])
@@ -117,7 +118,7 @@ model_assets = [_model_asset(name, labels) for name, labels in MODELS]
 
 @dg.asset(
     key=CUSTOMER_SCORES,
-    group_name=GROUP,
+    group_name=SCORING_GROUP,
     pool=WAREHOUSE_POOL,
     kinds={"xgboost", "duckdb"},
     deps=[CUSTOMER_FEATURES, *(model_key(name) for name, _ in MODELS)],
@@ -155,7 +156,7 @@ def customer_scores(
 
 @dg.asset(
     key=POLICY_EVALUATION,
-    group_name=GROUP,
+    group_name=SCORING_GROUP,
     pool=WAREHOUSE_POOL,
     kinds={"mlflow"},
     deps=[CUSTOMER_SCORES],
@@ -186,7 +187,7 @@ ml_assets = [*model_assets, customer_scores, policy_evaluation]
 
 train_models_job = dg.define_asset_job(
     "train_and_score_models",
-    selection=dg.AssetSelection.groups(GROUP),
+    selection=dg.AssetSelection.groups(GROUP, SCORING_GROUP),
     description="Retrain every model, gate the challengers, rescore every customer.",
 )
 

@@ -1,0 +1,74 @@
+"""``journey demo run --loop-days N``: simulated days in which the world answers the platform.
+
+Each day: the demo world answers yesterday's delivered emails (opens, clicks, applications, as
+landing files), then the pipeline runs again without retraining: ingest, identity, profile,
+scoring, decisions and deliveries. What the loop caused is printed per day.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from rich.console import Console
+from rich.table import Table
+
+from .demo.closed_loop import answer_deliveries
+from .demo.truth import load_world
+from .pipeline import run_all_assets
+from .settings import DataPaths
+from .warehouse import connect
+
+DECIDE_AT_UTC = "17:00:00+00:00"
+
+
+def run_closed_loop(paths: DataPaths, loop_days: int, seed: int, console: Console) -> bool:
+    config = load_world(paths)["config"]
+    last_day = date.fromisoformat(config["start_date"]) + timedelta(days=config["days"] - 1)
+    table = Table(title="Closed loop: the demo world answers the platform")
+    for column in (
+        "day",
+        "emails answered",
+        "opens",
+        "clicks",
+        "applications",
+        "contacts decided",
+        "delivered (all actions)",
+        "pipeline",
+    ):
+        table.add_column(column, justify="right")
+    ok = True
+    for offset in range(1, loop_days + 1):
+        day = last_day + timedelta(days=offset)
+        answers = answer_deliveries(paths, paths.root / "outbox", day, seed)
+        # Score with the champions as they are (no retraining); decide and deliver at midday
+        # UTC of the simulated day (sends in someone's quiet hours wait for the next day).
+        run = run_all_assets(
+            skip_groups=("models",),
+            ops_config={
+                "decisioning__next_best_actions": {
+                    "decide_at": f"{day.isoformat()}T{DECIDE_AT_UTC}"
+                },
+                "activation__deliveries": {"use_decision_clock": True},
+            },
+        )
+        with connect(paths.warehouse, read_only=True) as conn:
+            contacts, delivered = conn.execute(
+                "SELECT (SELECT count(*) FROM decisioning.next_best_actions WHERE action = 'contact' "
+                "AND decided_at = (SELECT max(decided_at) FROM decisioning.next_best_actions)), "
+                "(SELECT count(*) FROM activation.outbox WHERE state = 'delivered')"
+            ).fetchone()
+        table.add_row(
+            day.isoformat(),
+            f"{answers.answered:,}",
+            f"{answers.opens:,}",
+            f"{answers.clicks:,}",
+            f"{answers.applications:,}",
+            f"{contacts:,}",
+            f"{delivered:,}",
+            "ok" if run.success else "failed",
+        )
+        for step, message in run.failed_steps.items():
+            console.print(f"[red]day {day}: step {step} failed: {message}[/red]")
+        ok = ok and run.success
+    console.print(table)
+    return ok
