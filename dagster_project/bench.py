@@ -142,6 +142,7 @@ def run_benchmark(
         )
     )
     stages.extend(_model_rows(bench_dir, repeat))
+    stages.extend(_latency_rows(bench_dir, seed))
     if identity_customers:
         # Identity at scale: ~1.6 person records per person, so 620k people give ~1M records.
         big = paths.root / "bench" / f"identity-c{identity_customers}-d30-s{seed}"
@@ -243,6 +244,29 @@ def _model_rows(bench_dir: Path, repeat: int) -> list[StageResult]:
         )
     )
     return rows
+
+
+def _latency_rows(bench_dir: Path, seed: int, trials: int = 5) -> list[StageResult]:
+    result, peak = _run_stage("micro_batch_latency", bench_dir, trials, seed)
+    bare = StageResult(
+        "reference: bare Dagster sensor launching a no-op run (p50)",
+        result["bare_p50"],
+        peak,
+        trials,
+        runs=result["bare_trials"],
+    )
+    landed = StageResult(
+        f"micro-batch: event file landed -> action delivered, daemon, demo world (p50; p95 "
+        f"{result['p95']:.1f} s)",
+        result["p50"],
+        peak,
+        trials,
+        reference="bare sensor run",
+        reference_seconds=result["bare_p50"],
+        runs=result["trials"],
+        details=result,
+    )
+    return [bare, landed]
 
 
 def _median(runs: list[tuple[dict, float]]) -> tuple[dict, float]:

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from .bench_latency import micro_batch_latency
 from .bench_model_stages import (
     arbitrate_million,
     bare_predict,
@@ -235,6 +236,7 @@ STAGES: dict[str, Callable[..., dict]] = {
     "score_million": score_million,
     "bare_predict": bare_predict,
     "arbitrate_million": arbitrate_million,
+    "micro_batch_latency": micro_batch_latency,
 }
 
 

@@ -14,6 +14,7 @@ from .decisioning.assets import decisioning_assets
 from .identity.assets import identity_assets, identity_job, nightly_identity_schedule
 from .ingest.assets import ingest_assets, ingest_job, nightly_ingest_schedule
 from .ingest.sensors import landing_files_sensor
+from .micro_batch import event_micro_batch_sensor, micro_batch_job
 from .ml.assets import ml_assets, train_models_job, weekly_training_schedule
 from .profile.assets import dbt_resource, profile_models
 from .quality.checks import gx_checks
@@ -29,8 +30,8 @@ defs = dg.Definitions(
         *activation_assets,
     ],
     asset_checks=gx_checks,
-    jobs=[ingest_job, identity_job, train_models_job, dispatch_job],
-    sensors=[landing_files_sensor, due_actions_sensor],
+    jobs=[ingest_job, identity_job, train_models_job, dispatch_job, micro_batch_job],
+    sensors=[landing_files_sensor, due_actions_sensor, event_micro_batch_sensor],
     schedules=[nightly_ingest_schedule, nightly_identity_schedule, weekly_training_schedule],
     resources={"warehouse": WarehouseResource(), "dbt": dbt_resource()},
 )

@@ -11,6 +11,7 @@ from ..settings import config_dir
 from .dispatcher import build_adapters, dispatch
 from .outbox import RetryPolicy
 from .pending import write_pending
+from .personalisation import export_snapshot
 
 GROUP = "activation"
 DELIVERIES = dg.AssetKey(["activation", "deliveries"])
@@ -65,6 +66,7 @@ def deliveries(
     with warehouse.connect() as conn:
         report = dispatch(conn, adapters, now, context.run.run_id, retry, config.batch_size)
         pending = write_pending(conn, warehouse.paths.root)
+        personalised = export_snapshot(conn, warehouse.paths.root) if _has_web(conn) else 0
         totals = dict(
             conn.execute(
                 "SELECT state, count(*) FROM activation.outbox GROUP BY 1 ORDER BY 1"
@@ -78,8 +80,18 @@ def deliveries(
             "outcomes": dg.MetadataValue.json(report.states),
             "outbox_states": dg.MetadataValue.json(totals),
             "pending": pending.count,
+            "customers_with_a_web_offer": personalised,
             "next_due": pending.next_due.isoformat() if pending.next_due else "none",
         }
+    )
+
+
+def _has_web(conn) -> bool:
+    return bool(
+        conn.execute(
+            "SELECT count(*) FROM information_schema.tables "
+            "WHERE table_schema = 'activation' AND table_name = 'web_personalisation'"
+        ).fetchone()[0]
     )
 
 

@@ -3,7 +3,9 @@ and an invalid config that changes nothing."""
 
 from __future__ import annotations
 
+import json
 import shutil
+import urllib.request
 from datetime import date
 from pathlib import Path
 
@@ -12,6 +14,7 @@ import pandas as pd
 import pytest
 
 from dagster_project.activation.assets import deliveries
+from dagster_project.activation.personalisation import start_server
 from dagster_project.decisioning.assets import next_best_actions
 from dagster_project.decisioning.config import load_marketing_config
 from dagster_project.demo.closed_loop import answer_deliveries
@@ -77,6 +80,27 @@ def test_a_world_gets_plans_once_per_day_and_a_bad_config_changes_nothing(
     metadata = again.get_asset_materialization_events()[0].materialization.metadata
     assert metadata["new_decisions"].value == 0
     pd.testing.assert_frame_equal(plan, _decisions(paths))
+
+    # The site asks for a known device's offer over HTTP and gets the customer's web offer.
+    web = plan[(plan["action"] == "web") & ~plan["control"]].iloc[0]
+    with connect(paths.warehouse, read_only=True) as conn:
+        device = conn.execute(
+            "SELECT source_id FROM identity.customer_keys WHERE customer_key = ? "
+            "AND source_table = 'web__events' AND NOT shared_device LIMIT 1",
+            [web["customer_key"]],
+        ).fetchone()
+    server = start_server(paths.root, port=0)
+    try:
+        base = f"http://127.0.0.1:{server.server_address[1]}/offer"
+        with urllib.request.urlopen(f"{base}?customer={web['customer_key']}") as answer:
+            assert json.loads(answer.read())["offer_id"] == web["offer_id"]
+        if device:
+            with urllib.request.urlopen(f"{base}?device={device[0]}") as answer:
+                assert json.loads(answer.read())["decision_id"] == web["decision_id"]
+        with urllib.request.urlopen(f"{base}?device=never-seen") as answer:
+            assert answer.status == 204
+    finally:
+        server.shutdown()
 
     # The world answers the delivered emails: new landing files that load cleanly, once.
     day = date(2026, 3, 10)
