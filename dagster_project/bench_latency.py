@@ -165,7 +165,9 @@ def micro_batch_latency(bench_dir: Path, trials: int = 5, seed: int = 42) -> dic
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    landing, bare = [], []
+    landing: list[float] = []
+    bare: list[float] = []
+    timeouts = 0
     try:
         # The sensor's first look sees every existing file as new: let that run finish first.
         _wait(
@@ -174,21 +176,28 @@ def micro_batch_latency(bench_dir: Path, trials: int = 5, seed: int = 42) -> dic
         for trial, (device, customer) in enumerate(devices):
             before = _snapshot(root)["customers"].get(customer, {}).get("decision_id")
             _trial_file(root, device, last_day + timedelta(days=trial + 1), trial)
-            landing.append(
-                _wait(
-                    lambda c=customer, b=before: (
-                        _snapshot(root)["customers"].get(c, {}).get("decision_id") not in (None, b)
+            try:
+                landing.append(
+                    _wait(
+                        lambda c=customer, b=before: (
+                            _snapshot(root)["customers"].get(c, {}).get("decision_id")
+                            not in (None, b)
+                        )
                     )
                 )
-            )
-            _wait(lambda: _idle(root))
-            value = f"probe-{trial}"
-            (root / PROBE_DIR / "trigger").write_text(value)
-            bare.append(_wait(lambda v=value: _read(root / PROBE_DIR / "done") == v))
+                _wait(lambda: _idle(root))
+                value = f"probe-{trial}"
+                (root / PROBE_DIR / "trigger").write_text(value)
+                bare.append(_wait(lambda v=value: _read(root / PROBE_DIR / "done") == v))
+            except TimeoutError:
+                timeouts += 1  # counted and reported; the trials that finished still count
     finally:
         daemon.terminate()
         daemon.wait(timeout=60)
+    if not landing or not bare:
+        raise RuntimeError(f"no latency trial finished ({timeouts} timed out)")
     return {
+        "timeouts": timeouts,
         "seconds": statistics.median(landing),
         "rows": len(landing),
         "p50": statistics.median(landing),

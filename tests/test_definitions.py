@@ -120,3 +120,22 @@ def test_workspace_yaml_loads_the_code_location(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "journey_orchestrator" in result.stdout + result.stderr
+
+
+def test_decisioning_activation_and_micro_batch_are_wired() -> None:
+    assert defs.resolve_sensor_def("due_actions_sensor")
+    assert defs.resolve_sensor_def("event_micro_batch_sensor")
+    for job in ("dispatch_actions", "micro_batch", "train_and_score_models"):
+        assert defs.resolve_job_def(job)
+    micro = {
+        k.to_user_string()
+        for k in defs.resolve_job_def("micro_batch").asset_layer.selected_asset_keys
+    }
+    assert {
+        "raw/web__events",
+        "marts/customer_features",
+        "ml/customer_scores",
+        "decisioning/next_best_actions",
+        "activation/deliveries",
+    } <= micro
+    assert not {k for k in micro if k.startswith(("training/", "ml/offer", "ml/policy"))}
