@@ -4,10 +4,8 @@ from datetime import UTC, datetime
 
 import dagster as dg
 
-from ..decisioning.assets import NEXT_BEST_ACTIONS
-from ..decisioning.config import ConfigError, load_marketing_config
+from ..decisioning.assets import NEXT_BEST_ACTIONS, marketing_config_or_failure
 from ..resources import WAREHOUSE_POOL, WarehouseResource
-from ..settings import config_dir
 from .dispatcher import build_adapters, dispatch
 from .outbox import RetryPolicy
 from .pending import write_pending
@@ -48,12 +46,7 @@ def _instant(configured: str | None) -> datetime:
 def deliveries(
     context: dg.AssetExecutionContext, config: DispatchConfig, warehouse: WarehouseResource
 ) -> dg.MaterializeResult:
-    try:
-        marketing = load_marketing_config(config_dir(config.config_dir))
-    except ConfigError as error:
-        raise dg.Failure(
-            description=f"Invalid marketing config; nothing was sent.\n{error}"
-        ) from error
+    marketing = marketing_config_or_failure(config.config_dir, "nothing was sent")
     now = _instant(config.dispatch_at)
     if config.use_decision_clock:
         with warehouse.connect(read_only=True) as conn:

@@ -9,7 +9,7 @@ from ..activation.pending import write_pending
 from ..resources import WAREHOUSE_POOL, WarehouseResource
 from ..settings import config_dir
 from .arbitration import decide
-from .config import ConfigError, load_marketing_config
+from .config import ConfigError, MarketingConfig, load_marketing_config
 from .inputs import load_decision_inputs
 from .store import ACTIONS_TABLE, store_decisions
 
@@ -22,6 +22,16 @@ class DecisionConfig(dg.Config):
     # interaction the features saw, so a replayed or simulated day decides deterministically.
     decide_at: str | None = None
     config_dir: str | None = None  # marketing's YAML; unset: JOURNEY_CONFIG_DIR or config/
+
+
+def marketing_config_or_failure(folder: str | None, consequence: str) -> MarketingConfig:
+    """The validated config, or a Dagster failure whose message lists every problem."""
+    try:
+        return load_marketing_config(config_dir(folder))
+    except ConfigError as error:
+        raise dg.Failure(
+            description=f"Invalid marketing config; {consequence}.\n{error}"
+        ) from error
 
 
 def _decision_instant(conn, configured: str | None) -> datetime:
@@ -50,13 +60,9 @@ def _decision_instant(conn, configured: str | None) -> datetime:
 def next_best_actions(
     context: dg.AssetExecutionContext, config: DecisionConfig, warehouse: WarehouseResource
 ) -> dg.MaterializeResult:
-    try:
-        marketing = load_marketing_config(config_dir(config.config_dir))
-    except ConfigError as error:
-        raise dg.Failure(
-            description=f"Invalid marketing config; nothing was decided and earlier decisions "
-            f"are unchanged.\n{error}"
-        ) from error
+    marketing = marketing_config_or_failure(
+        config.config_dir, "nothing was decided and earlier decisions are unchanged"
+    )
     with warehouse.connect() as conn:
         now = _decision_instant(conn, config.decide_at)
         inputs = load_decision_inputs(conn, now)
