@@ -11,6 +11,7 @@ from ..settings import config_dir
 from .arbitration import decide
 from .config import ConfigError, MarketingConfig, load_marketing_config
 from .inputs import load_decision_inputs
+from .reasons import fill_reason_codes
 from .store import ACTIONS_TABLE, store_decisions
 
 GROUP = "decisioning"
@@ -72,6 +73,7 @@ def next_best_actions(
             raise dg.Failure(
                 description=f"Invalid marketing config; nothing was decided.\n{error}"
             ) from error
+        explained = fill_reason_codes(plan, inputs.customers, warehouse.paths.root)
         stored = store_decisions(
             conn, plan, context.run.run_id, warehouse.paths.root / "exports" / "next_best_actions"
         )
@@ -83,6 +85,7 @@ def next_best_actions(
             "dagster/row_count": len(plan),
             "decided_at": now.isoformat(),
             "policy_hash": marketing.policy_hash,
+            "reason_codes": explained,
             "actions": dg.MetadataValue.json(stored.by_action),
             "new_decisions": stored.new,
             "already_decided": stored.already_decided,

@@ -67,6 +67,7 @@ def test_a_world_gets_plans_once_per_day_and_a_bad_config_changes_nothing(
     contacts = plan[plan["action"] == "contact"]
     assert contacts["offer_model"].eq("offer_propensity@1").all()
     assert contacts["content"].str.contains('"offer"').all()
+    assert contacts["reason_codes"].map(len).gt(0).mean() > 0.9  # explained, whichever offer won
     assert set(delivered) == {"delivered"}
     assert delivered["delivered"] == len(
         plan[plan["action"].isin(["contact", "web", "advisor_task"]) & ~plan["control"]]

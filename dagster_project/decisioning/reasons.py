@@ -1,0 +1,38 @@
+"""Reason codes for the actions decided, computed only for those rows.
+
+Scoring stores reason codes for each customer's top-scored offer (or none, in a micro-batch).
+When arbitration picks another offer, or scoring skipped them, the offer champion explains the
+chosen (customer, offer) rows here: approximate contributions for a few thousand rows, not for
+every customer and offer.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+EXPLAINED_ACTIONS = ("contact", "web", "advisor_task", "control")
+
+
+def fill_reason_codes(plan: pd.DataFrame, customers: pd.DataFrame, data_root: Path) -> str:
+    """Fill missing reason codes in place; returns what happened, for the asset's metadata."""
+    need = (
+        plan["reason_codes"].isna().to_numpy()
+        & plan["product"].notna().to_numpy()
+        & plan["action"].isin(EXPLAINED_ACTIONS).to_numpy()
+    )
+    if not need.any():
+        return "none needed"
+    from models.registry import CHAMPION, ModelLoadError, load_model_version
+
+    try:
+        model = load_model_version("offer_propensity", CHAMPION, data_root).model
+    except ModelLoadError as error:
+        return f"left empty: {error}"
+    rows = customers.set_index("customer_key").loc[plan.loc[need, "customer_key"]].reset_index()
+    codes = np.array([model.spec.subjects.index(p) for p in plan.loc[need, "product"]])
+    reasons = model.reason_codes(model.design(model.base(rows), codes)).to_pylist()
+    plan.loc[need, "reason_codes"] = pd.Series(reasons, index=plan.index[need], dtype=object)
+    return f"computed for {int(need.sum())} decided rows"
