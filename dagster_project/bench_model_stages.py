@@ -6,11 +6,13 @@ import os
 import time
 from pathlib import Path
 
+from models.specs import MODEL_SPECS
+
 from .settings import data_paths
 from .warehouse import connect
 
 SCORING_CUSTOMERS = 1_000_000
-MODEL_NAMES = ("offer_propensity", "channel_response", "churn_risk")
+MODEL_NAMES = tuple(spec.name for spec in MODEL_SPECS)
 
 
 def _embedded_mlflow() -> None:
@@ -20,7 +22,6 @@ def _embedded_mlflow() -> None:
 
 def train_models(bench_dir: Path) -> dict:
     """All three models trained, logged, registered and gated on the benchmark world."""
-    from models.specs import MODEL_SPECS
     from models.training import TrainingParams
     from models.training_run import train_and_register
 

@@ -11,15 +11,12 @@ reconcile. Run it instead of ``landing_files_sensor``, not beside it.
 the decision reads and their tests, not the training snapshots.
 """
 
-import json
-
 import dagster as dg
 
 from .ingest.contracts import CONTACT_CENTRE_CALLS, EMAIL_EVENTS, OUTCOMES_APPLICATIONS, WEB_EVENTS
-from .ingest.landing_watch import changed_sources
+from .ingest.sensors import landing_changes
 from .ml.assets import POLICY_EVALUATION
 from .quality.checks import gx_checks
-from .settings import data_paths
 
 EVENT_SOURCES = (WEB_EVENTS, EMAIL_EVENTS, CONTACT_CENTRE_CALLS, OUTCOMES_APPLICATIONS)
 
@@ -51,13 +48,8 @@ micro_batch_job = dg.define_asset_job(
     description="Launch a micro-batch when an event source's landing folder changes.",
 )
 def event_micro_batch_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
-    previous: dict[str, str] = json.loads(context.cursor) if context.cursor else {}
-    changed = changed_sources(data_paths().landing, EVENT_SOURCES, previous)
-    if not changed:
+    changes = landing_changes(context, EVENT_SOURCES, "micro-batch")
+    if changes is None:
         return dg.SensorResult(skip_reason="no new event files")
-    cursor = {**previous, **changed}
-    run_key = "micro-batch:" + ",".join(f"{k}={v}" for k, v in sorted(changed.items()))
-    return dg.SensorResult(
-        run_requests=[dg.RunRequest(run_key=run_key, tags={"journey/trigger": "micro_batch"})],
-        cursor=json.dumps(cursor, sort_keys=True),
-    )
+    request = dg.RunRequest(run_key=changes.run_key, tags={"journey/trigger": "micro_batch"})
+    return dg.SensorResult(run_requests=[request], cursor=changes.cursor)

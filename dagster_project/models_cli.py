@@ -9,6 +9,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from models.specs import MODEL_SPECS
+
 from .settings import DataPaths, data_paths
 
 models_app = typer.Typer(help="The MLflow model registry: list versions, promote, roll back.")
@@ -18,7 +20,7 @@ DataDirOption = Annotated[
     Path | None,
     typer.Option("--data-dir", envvar="JOURNEY_DATA_DIR", help="Data directory (default: data/)."),
 ]
-MODEL_NAMES = ("offer_propensity", "channel_response", "churn_risk")
+MODEL_NAMES = tuple(spec.name for spec in MODEL_SPECS)
 
 
 def print_models(paths: DataPaths) -> None:

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-PRODUCTS = ("mortgage", "credit_card", "savings", "insurance", "personal_loan")
+from dagster_project.ingest.contracts import PRODUCTS
+
 CHANNELS = ("email", "sms", "push")
 INTENT_WINDOWS = (7, 30, 90)
 

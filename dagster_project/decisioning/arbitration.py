@@ -28,12 +28,11 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
+from ..ingest.contracts import PRODUCTS
 from .config import OUTBOUND_CHANNELS, MarketingConfig
 from .contact_history import available_channels
 from .eligibility import eligible
 from .quiet_hours import send_times
-
-PRODUCTS = ("mortgage", "credit_card", "savings", "insurance", "personal_loan")
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,8 @@ import time
 
 import dagster as dg
 
+from models.specs import MODEL_SPECS
+
 from ..resources import WAREHOUSE_POOL, WarehouseResource
 
 GROUP = "models"  # training, registration and the gate
@@ -17,13 +19,9 @@ CUSTOMER_FEATURES = dg.AssetKey(["marts", "customer_features"])
 CUSTOMER_SCORES = dg.AssetKey(["ml", "customer_scores"])
 POLICY_EVALUATION = dg.AssetKey(["ml", "policy_evaluation"])
 
-# (registered model name, the dbt label model it trains on); mirrors models.specs.MODEL_SPECS,
-# which this module does not import so the code location loads without the ML stack.
-MODELS = (
-    ("offer_propensity", "offer_response_labels"),
-    ("channel_response", "channel_response_labels"),
-    ("churn_risk", "churn_labels"),
-)
+# (registered model name, the dbt label model it trains on). models.specs is plain data: importing
+# it does not load MLflow, XGBoost or scikit-learn.
+MODELS = tuple((spec.name, spec.labels_table.split(".")[1]) for spec in MODEL_SPECS)
 
 
 class ModelTrainingConfig(dg.Config):
