@@ -230,14 +230,10 @@ def _print_status(paths: DataPaths) -> None:
 
 def _print_identity(paths: DataPaths) -> None:
     from .identity.evaluation import evaluate_customer_keys
-    from .warehouse import connect
+    from .warehouse import connect, table_exists
 
     with connect(paths.warehouse, read_only=True) as conn:
-        exists = conn.execute(
-            "SELECT count(*) FROM information_schema.tables "
-            "WHERE table_schema = 'identity' AND table_name = 'customer_keys'"
-        ).fetchone()[0]
-        if not exists:
+        if not table_exists(conn, "identity.customer_keys"):
             return
         customers, records, devices = conn.execute(
             "SELECT count(DISTINCT customer_key), count(*) FILTER (WHERE NOT source_table = "

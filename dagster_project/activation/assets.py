@@ -6,6 +6,7 @@ import dagster as dg
 
 from ..decisioning.assets import NEXT_BEST_ACTIONS, marketing_config_or_failure
 from ..resources import WAREHOUSE_POOL, WarehouseResource
+from ..warehouse import table_exists
 from .dispatcher import build_adapters, dispatch
 from .outbox import RetryPolicy
 from .pending import write_pending
@@ -59,7 +60,11 @@ def deliveries(
     with warehouse.connect() as conn:
         report = dispatch(conn, adapters, now, context.run.run_id, retry, config.batch_size)
         pending = write_pending(conn, warehouse.paths.root)
-        personalised = export_snapshot(conn, warehouse.paths.root) if _has_web(conn) else 0
+        personalised = (
+            export_snapshot(conn, warehouse.paths.root)
+            if table_exists(conn, "activation.web_personalisation")
+            else 0
+        )
         totals = dict(
             conn.execute(
                 "SELECT state, count(*) FROM activation.outbox GROUP BY 1 ORDER BY 1"
@@ -76,15 +81,6 @@ def deliveries(
             "customers_with_a_web_offer": personalised,
             "next_due": pending.next_due.isoformat() if pending.next_due else "none",
         }
-    )
-
-
-def _has_web(conn) -> bool:
-    return bool(
-        conn.execute(
-            "SELECT count(*) FROM information_schema.tables "
-            "WHERE table_schema = 'activation' AND table_name = 'web_personalisation'"
-        ).fetchone()[0]
     )
 
 

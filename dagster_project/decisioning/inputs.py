@@ -8,6 +8,7 @@ from datetime import datetime
 import duckdb
 import pandas as pd
 
+from ..warehouse import table_exists
 from .arbitration import PRODUCTS, DecisionInputs
 from .contact_history import HISTORY_COLUMNS
 
@@ -47,19 +48,9 @@ ORDER BY f.customer_key
 """
 
 
-def _table_exists(conn: duckdb.DuckDBPyConnection, qualified: str) -> bool:
-    schema, table = qualified.split(".")
-    return bool(
-        conn.execute(
-            "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
-            [schema, table],
-        ).fetchone()[0]
-    )
-
-
 def _scores(conn: duckdb.DuckDBPyConnection, model: str) -> tuple[pd.DataFrame, str | None]:
     table = f"scoring.{model}_scores"
-    if not _table_exists(conn, table):
+    if not table_exists(conn, table):
         return pd.DataFrame(
             columns=["customer_key", "subject", "score", "rank", "reason_codes"]
         ), None
@@ -74,7 +65,7 @@ def load_decision_inputs(conn: duckdb.DuckDBPyConnection, now: datetime) -> Deci
     customers = conn.execute(CUSTOMERS_SQL).df()
     offers, offer_version = _scores(conn, "offer_propensity")
     channels, channel_version = _scores(conn, "channel_response")
-    if _table_exists(conn, CONTACT_HISTORY_TABLE):
+    if table_exists(conn, CONTACT_HISTORY_TABLE):
         history = conn.execute(
             f"SELECT {', '.join(HISTORY_COLUMNS)} FROM {CONTACT_HISTORY_TABLE}"
         ).df()

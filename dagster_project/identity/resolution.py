@@ -17,6 +17,7 @@ import pandas as pd
 import splink
 
 from ..settings import DataPaths
+from ..warehouse import table_exists
 from .customer_keys import assign_customer_keys
 from .graph import components
 from .normalise import NORMALISED_COLUMNS
@@ -113,11 +114,7 @@ def latest_model(paths: DataPaths) -> ModelVersion:
 
 
 def _previous_keys(conn: duckdb.DuckDBPyConnection) -> tuple[pd.DataFrame, set[str]]:
-    exists = conn.execute(
-        "SELECT count(*) FROM information_schema.tables "
-        "WHERE table_schema = 'identity' AND table_name = 'customer_keys'"
-    ).fetchone()[0]
-    if not exists:
+    if not table_exists(conn, "identity.customer_keys"):
         empty = pd.DataFrame(
             {"record_id": pd.Series(dtype=str), "customer_key": pd.Series(dtype=str)}
         )
