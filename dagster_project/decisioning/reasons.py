@@ -25,10 +25,11 @@ def fill_reason_codes(plan: pd.DataFrame, customers: pd.DataFrame, data_root: Pa
     )
     if not need.any():
         return "none needed"
-    from models.registry import CHAMPION, ModelLoadError, load_model_version
+    from models.champions import load_champion
+    from models.registry import ModelLoadError
 
     try:
-        model = load_model_version("offer_propensity", CHAMPION, data_root).model
+        model = load_champion("offer_propensity", data_root).model
     except ModelLoadError as error:
         return f"left empty: {error}"
     rows = customers.set_index("customer_key").loc[plan.loc[need, "customer_key"]].reset_index()

@@ -9,13 +9,18 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
-from splink import DuckDBAPI, Linker
+
+if TYPE_CHECKING:  # splink is imported when a chart is drawn, not when Dagster loads the code
+    from splink import DuckDBAPI, Linker
 
 
 def _linker(conn: duckdb.DuckDBPyConnection, table: str, model: dict) -> tuple[Linker, DuckDBAPI]:
     conn.execute(f"CREATE OR REPLACE TEMP VIEW _chart_input AS SELECT * FROM {table}")
+    from splink import DuckDBAPI, Linker
+
     api = DuckDBAPI(connection=conn)
     return Linker(api.register("_chart_input"), model, log_level=logging.ERROR), api
 

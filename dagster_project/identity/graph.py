@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 
 
 def components(nodes: pd.Series, edges: pd.DataFrame) -> pd.DataFrame:
@@ -19,6 +17,9 @@ def components(nodes: pd.Series, edges: pd.DataFrame) -> pd.DataFrame:
     right = ids.get_indexer(edges["right"].astype(str))
     known = (left >= 0) & (right >= 0)
     n = len(ids)
+    from scipy.sparse import coo_matrix  # here, not at import: every run loads this module
+    from scipy.sparse.csgraph import connected_components
+
     graph = coo_matrix(
         (np.ones(int(known.sum()), dtype=np.int8), (left[known], right[known])), shape=(n, n)
     )

@@ -127,13 +127,12 @@ model_assets = [_model_asset(name, labels) for name, labels in MODELS]
 def customer_scores(
     context: dg.AssetExecutionContext, config: ScoringConfig, warehouse: WarehouseResource
 ) -> dg.MaterializeResult:
-    from models.registry import CHAMPION, ModelLoadError, load_model_version
+    from models.champions import load_champion
+    from models.registry import ModelLoadError
     from models.scoring import score_customers
 
     try:
-        champions = {
-            name: load_model_version(name, CHAMPION, warehouse.paths.root) for name, _ in MODELS
-        }
+        champions = {name: load_champion(name, warehouse.paths.root) for name, _ in MODELS}
     except ModelLoadError as error:
         raise dg.Failure(
             description=f"{error}. The previous scores in scoring.customer_scores are unchanged."

@@ -16,6 +16,7 @@ from dagster_project.ml.assets import MODELS, customer_scores, ml_assets
 from dagster_project.resources import WarehouseResource
 from dagster_project.settings import DataPaths
 from dagster_project.warehouse import connect
+from models.champions import load_champion
 from models.mlflow_store import connect_mlflow
 from models.registry import ModelLoadError, load_model_version, rollback
 from models.scoring import SCORES_TABLE
@@ -206,8 +207,16 @@ def test_a_champion_that_fails_to_load_leaves_the_last_scores(
     assert _materialize(paths, ml_assets).success
     before = _scores(paths)
 
+    load_champion("churn_risk", paths.root)  # resolved through MLflow (the registry moved on)
     for booster in (paths.root / "mlflow" / "artifacts" / "churn_risk").rglob("booster.json"):
         booster.unlink()
+    # The registry has not changed since the alias was resolved, so the champion still loads from
+    # the scoring cache, without MLflow...
+    assert load_champion("churn_risk", paths.root).version == "1"
+    # ...until the registry is written: then the alias is resolved through MLflow, which fails.
+    MlflowClient().set_model_version_tag("churn_risk", "1", "note", "artefacts removed")
+    with pytest.raises(ModelLoadError, match=r"could not load models:/churn_risk@champion"):
+        load_champion("churn_risk", paths.root)
     with pytest.raises(ModelLoadError, match=r"could not load models:/churn_risk@champion"):
         load_model_version("churn_risk", "champion", paths.root)
 
