@@ -12,7 +12,7 @@ from datetime import date, timedelta
 from rich.console import Console
 from rich.table import Table
 
-from .demo.closed_loop import answer_deliveries
+from .demo.closed_loop import ANSWERED_CHANNELS, answer_deliveries
 from .demo.truth import load_world
 from .pipeline import run_all_assets
 from .settings import DataPaths
@@ -27,10 +27,11 @@ def run_closed_loop(paths: DataPaths, loop_days: int, seed: int, console: Consol
     table = Table(title="Closed loop: the demo world answers the platform")
     for column in (
         "day",
-        "emails answered",
+        "answered (email/push/sms)",
         "opens",
         "clicks",
         "applications",
+        "opt-outs",
         "contacts decided",
         "delivered (all actions)",
         "pipeline",
@@ -59,10 +60,11 @@ def run_closed_loop(paths: DataPaths, loop_days: int, seed: int, console: Consol
             ).fetchone()
         table.add_row(
             day.isoformat(),
-            f"{answers.answered:,}",
+            "/".join(f"{answers.answered.get(c, 0):,}" for c in ANSWERED_CHANNELS),
             f"{answers.opens:,}",
             f"{answers.clicks:,}",
             f"{answers.applications:,}",
+            f"{answers.opt_outs:,}",
             f"{contacts:,}",
             f"{delivered:,}",
             "ok" if run.success else "failed",

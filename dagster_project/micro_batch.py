@@ -13,12 +13,24 @@ the decision reads and their tests, not the training snapshots.
 
 import dagster as dg
 
-from .ingest.contracts import CONTACT_CENTRE_CALLS, EMAIL_EVENTS, OUTCOMES_APPLICATIONS, WEB_EVENTS
+from .ingest.contracts import (
+    CONTACT_CENTRE_CALLS,
+    EMAIL_EVENTS,
+    MESSAGING_EVENTS,
+    OUTCOMES_APPLICATIONS,
+    WEB_EVENTS,
+)
 from .ingest.sensors import landing_changes
 from .ml.assets import POLICY_EVALUATION
 from .quality.checks import gx_checks
 
-EVENT_SOURCES = (WEB_EVENTS, EMAIL_EVENTS, CONTACT_CENTRE_CALLS, OUTCOMES_APPLICATIONS)
+EVENT_SOURCES = (
+    WEB_EVENTS,
+    EMAIL_EVENTS,
+    MESSAGING_EVENTS,
+    CONTACT_CENTRE_CALLS,
+    OUTCOMES_APPLICATIONS,
+)
 
 micro_batch_job = dg.define_asset_job(
     "micro_batch",

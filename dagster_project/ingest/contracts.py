@@ -230,6 +230,30 @@ EMAIL_EVENTS = SourceContract(
     ),
 )
 
+MESSAGING_EVENTS = SourceContract(
+    "messaging",
+    "events",
+    description="Push and SMS engagement from the messaging provider. Messages are addressed by "
+    "the platform's customer key and carry the decision id, so events need no identity matching.",
+    key=("event_id",),
+    fields=(
+        Field("event_id", S, required=True),
+        Field("event_ts", TS, required=True),
+        Field("channel", S, required=True, allowed=("push", "sms")),
+        Field(
+            "event_type",
+            S,
+            required=True,
+            allowed=("send", "open", "click", "opt_out", "failed"),
+            description="open: a push tapped; click: a link followed; opt_out: STOP or push off",
+        ),
+        Field("message_id", S, required=True, description="the decision id the message carried"),
+        Field("customer_key", S, required=True, description="the external user id it was sent to"),
+        Field("product_topic", S, allowed=PRODUCTS),
+        Field("link_url", S),
+    ),
+)
+
 OUTCOMES_APPLICATIONS = SourceContract(
     "outcomes",
     "applications",
@@ -263,6 +287,7 @@ CONTRACTS: tuple[SourceContract, ...] = (
     WEB_EVENTS,
     CONTACT_CENTRE_CALLS,
     EMAIL_EVENTS,
+    MESSAGING_EVENTS,
     OUTCOMES_APPLICATIONS,
 )
 

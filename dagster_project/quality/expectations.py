@@ -11,7 +11,7 @@ import zoneinfo
 from dataclasses import dataclass, field
 from typing import Any
 
-CHANNELS = ["web", "app", "contact_centre", "email", "branch", "outcomes"]
+CHANNELS = ["web", "app", "contact_centre", "email", "push", "sms", "branch", "outcomes"]
 LATEST_LOAD = "_load_id = (SELECT max_by(_load_id, _loaded_at) FROM {table})"
 
 

@@ -18,7 +18,11 @@ from dagster_project.activation.personalisation import start_server
 from dagster_project.decisioning.assets import next_best_actions
 from dagster_project.decisioning.config import load_marketing_config
 from dagster_project.demo.closed_loop import answer_deliveries
-from dagster_project.ingest.contracts import EMAIL_EVENTS, OUTCOMES_APPLICATIONS
+from dagster_project.ingest.contracts import (
+    EMAIL_EVENTS,
+    MESSAGING_EVENTS,
+    OUTCOMES_APPLICATIONS,
+)
 from dagster_project.ingest.loader import load_source
 from dagster_project.ml.assets import ml_assets
 from dagster_project.resources import WarehouseResource
@@ -103,20 +107,22 @@ def test_a_world_gets_plans_once_per_day_and_a_bad_config_changes_nothing(
     finally:
         server.shutdown()
 
-    # The world answers the delivered emails: new landing files that load cleanly, once.
+    # The world answers the delivered contacts: new landing files that load cleanly, once.
     day = date(2026, 3, 10)
     answers = answer_deliveries(paths, paths.root / "outbox", day, seed=3)
-    assert answers.answered == len(contacts[contacts["channel"] == "email"]) > 0
+    assert answers.answered == contacts["channel"].value_counts().to_dict()
+    assert answers.answered["email"] > 0
     assert answers.opens >= answers.clicks >= answers.applications
     with connect(paths.warehouse) as conn:
         loaded = {
             c.name: load_source(conn, c, paths.landing, "loop")
-            for c in (EMAIL_EVENTS, OUTCOMES_APPLICATIONS)
+            for c in (EMAIL_EVENTS, MESSAGING_EVENTS, OUTCOMES_APPLICATIONS)
         }
-    assert loaded["email__events"].rows_loaded == answers.answered + answers.opens + answers.clicks
+    events = loaded["email__events"].rows_loaded + loaded["messaging__events"].rows_loaded
+    assert events == answers.total + answers.opens + answers.clicks + answers.opt_outs
     assert loaded["outcomes__applications"].rows_loaded == answers.applications
     assert all(r.rows_quarantined == 0 for r in loaded.values())
-    assert answer_deliveries(paths, paths.root / "outbox", day, seed=3).answered == 0
+    assert answer_deliveries(paths, paths.root / "outbox", day, seed=3).total == 0
 
     bad = tmp_path / "bad-config"
     shutil.copytree(REPO_ROOT / "config", bad)

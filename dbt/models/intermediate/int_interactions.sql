@@ -6,13 +6,15 @@
     )
 }}
 -- Every interaction of every source in one shape, keyed by the identity record it came from
--- (not yet by customer: keys can merge and split, so the join happens downstream). Incremental:
--- a micro-batch adds only rows loaded after the latest already here.
+-- (not yet by customer: keys can merge and split, so the join happens downstream). Push and SMS
+-- events have no identity record: they carry the customer key the message was sent to.
+-- Incremental: a micro-batch adds only rows loaded after the latest already here.
 
 {% set sources = [
     ('web', 'stg_web__events'),
     ('calls', 'stg_contact_centre__calls'),
     ('email', 'stg_email__events'),
+    ('messaging', 'stg_messaging__events'),
     ('applications', 'stg_outcomes__applications'),
     ('notes', 'stg_crm__advisor_notes'),
 ] %}
@@ -36,6 +38,7 @@ unioned as (
         product_topic,
         page_category as detail,
         record_id,
+        cast(null as varchar) as sent_to_customer_key,
         'web__events' as source_table,
         _source_file,
         _row_number,
@@ -52,6 +55,7 @@ unioned as (
         product_topic,
         reason_code,
         record_id,
+        null,
         'contact_centre__calls',
         _source_file,
         _row_number,
@@ -68,11 +72,29 @@ unioned as (
         product_topic,
         campaign_id,
         record_id,
+        null,
         'email__events',
         _source_file,
         _row_number,
         _loaded_at
     from email
+
+    union all
+
+    select
+        'messaging:' || event_id,
+        occurred_at,
+        channel,
+        channel || '_' || event_type,
+        product_topic,
+        decision_id,
+        cast(null as varchar),
+        customer_key,
+        'messaging__events',
+        _source_file,
+        _row_number,
+        _loaded_at
+    from messaging
 
     union all
 
@@ -84,6 +106,7 @@ unioned as (
         product,
         cast(amount as varchar),
         record_id,
+        null,
         'outcomes__applications',
         _source_file,
         _row_number,
@@ -100,6 +123,7 @@ unioned as (
         cast(null as varchar),
         advisor_id,
         record_id,
+        null,
         'crm__advisor_notes',
         _source_file,
         _row_number,

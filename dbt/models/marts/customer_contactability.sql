@@ -1,5 +1,6 @@
 -- Whether and how each customer may be contacted. Suppression always wins: do-not-contact,
--- an email unsubscribe or hard bounce after the last email consent, no address to send to.
+-- an email unsubscribe or hard bounce after the last email consent, an SMS STOP or push opt-out
+-- after the last consent to that channel, no address to send to.
 with email_suppression as (
     select
         m.customer_key,
@@ -8,6 +9,16 @@ with email_suppression as (
     from {{ ref('stg_email__events') }} as e
     inner join {{ ref('int_identity_map') }} as m on m.record_id = e.record_id
     group by m.customer_key
+),
+
+messaging_opt_outs as (
+    select
+        customer_key,
+        max(case when channel = 'sms' then occurred_at end) as sms_opted_out_at,
+        max(case when channel = 'push' then occurred_at end) as push_opted_out_at
+    from {{ ref('stg_messaging__events') }}
+    where event_type = 'opt_out'
+    group by customer_key
 ),
 
 app_users as (
@@ -26,9 +37,14 @@ flags as (
             as email_unsubscribed,
         coalesce(s.bounced_at > coalesce(d.consent_email_at, cast('1900-01-01' as timestamp)), false)
             as email_bounced,
+        coalesce(o.sms_opted_out_at > coalesce(d.consent_sms_at, cast('1900-01-01' as timestamp)), false)
+            as sms_opted_out,
+        coalesce(o.push_opted_out_at > coalesce(d.consent_push_at, cast('1900-01-01' as timestamp)), false)
+            as push_opted_out,
         a.customer_key is not null as uses_app
     from {{ ref('dim_customer') }} as d
     left join email_suppression as s on s.customer_key = d.customer_key
+    left join messaging_opt_outs as o on o.customer_key = d.customer_key
     left join app_users as a on a.customer_key = d.customer_key
 )
 
@@ -44,10 +60,12 @@ select
     bounced_at,
     email_unsubscribed,
     email_bounced,
+    sms_opted_out,
+    push_opted_out,
     uses_app,
     consent_email and not do_not_contact and email is not null
         and not email_unsubscribed and not email_bounced as can_email,
-    consent_sms and not do_not_contact and phone is not null as can_sms,
-    consent_push and not do_not_contact and uses_app as can_push,
+    consent_sms and not do_not_contact and phone is not null and not sms_opted_out as can_sms,
+    consent_push and not do_not_contact and uses_app and not push_opted_out as can_push,
     consent_phone and not do_not_contact and phone is not null as can_call
 from flags

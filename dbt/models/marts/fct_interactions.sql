@@ -1,10 +1,11 @@
 -- The unified timeline: every interaction of a resolved customer, across web, app, contact
 -- centre, email, branch and outcomes. Anonymous web traffic (devices that never logged in) stays
--- in int_interactions until a login ties it to someone.
+-- in int_interactions until a login ties it to someone. Push and SMS events come with the key
+-- they were sent to; one retired since by a merge stays in int_interactions too.
 select
     i.interaction_id,
     i.occurred_at,
-    m.customer_key,
+    coalesce(m.customer_key, k.customer_key) as customer_key,
     i.channel,
     i.interaction_type,
     i.product_topic,
@@ -14,4 +15,7 @@ select
     i._source_file,
     i._row_number
 from {{ ref('int_interactions') }} as i
-inner join {{ ref('int_identity_map') }} as m on m.record_id = i.record_id
+left join {{ ref('int_identity_map') }} as m on m.record_id = i.record_id
+left join (select distinct customer_key from {{ ref('int_identity_map') }}) as k
+    on k.customer_key = i.sent_to_customer_key
+where coalesce(m.customer_key, k.customer_key) is not null
