@@ -10,6 +10,7 @@ import dagster as dg
 
 from .activation.assets import activation_assets, dispatch_job
 from .activation.sensors import due_actions_sensor
+from .analytics.assets import analytics_assets, analytics_job, nightly_analytics_schedule
 from .decisioning.assets import decisioning_assets
 from .identity.assets import identity_assets, identity_job, nightly_identity_schedule
 from .ingest.assets import ingest_assets, ingest_job, nightly_ingest_schedule
@@ -28,10 +29,23 @@ defs = dg.Definitions(
         *ml_assets,
         *decisioning_assets,
         *activation_assets,
+        *analytics_assets,
     ],
     asset_checks=gx_checks,
-    jobs=[ingest_job, identity_job, train_models_job, dispatch_job, micro_batch_job],
+    jobs=[
+        ingest_job,
+        identity_job,
+        train_models_job,
+        dispatch_job,
+        micro_batch_job,
+        analytics_job,
+    ],
     sensors=[landing_files_sensor, due_actions_sensor, event_micro_batch_sensor],
-    schedules=[nightly_ingest_schedule, nightly_identity_schedule, weekly_training_schedule],
+    schedules=[
+        nightly_ingest_schedule,
+        nightly_identity_schedule,
+        weekly_training_schedule,
+        nightly_analytics_schedule,
+    ],
     resources={"warehouse": WarehouseResource(), "dbt": dbt_resource()},
 )

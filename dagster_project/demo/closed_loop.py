@@ -11,7 +11,8 @@ went to; a push or SMS, which the provider addresses by customer key, through th
 that key. The simulator writes what the source systems would: the email service provider's
 events, the messaging provider's push and SMS events and the application system's ``started``
 rows, as landing files for the next day. Decisions it has answered are remembered in
-``truth/closed_loop_answered.json``, so each is answered once.
+``truth/closed_loop_answered.json``, so each is answered once; the applications they caused, with
+the channel that caused them, in ``truth/closed_loop_conversions.parquet``.
 """
 
 from __future__ import annotations
@@ -41,6 +42,8 @@ from dagster_project.settings import DataPaths
 from dagster_project.warehouse import connect
 
 ANSWERED_FILE = "closed_loop_answered.json"
+# Which application each answered contact caused: the causal truth attribution is checked against.
+CAUSED_FILE = "closed_loop_conversions.parquet"
 LOOP_EMAIL = LandingFile(EMAIL.contract, "jsonl", EMAIL.record_key, stem="email_events_closed_loop")
 LOOP_MESSAGING = LandingFile(
     MESSAGING_EVENTS, "jsonl", "customer_key", stem="messaging_events_closed_loop"
@@ -164,6 +167,7 @@ def answer_deliveries(paths: DataPaths, outbox: Path, day: date, seed: int) -> L
         if applied.any():
             appliers = responses[applied]
             files.append(writer.write(LOOP_APPLICATIONS, day, _applications(paths, appliers, rng)))
+    _record_caused(paths, responses[applied])
     answered_path.write_text(json.dumps(sorted(answered | set(sent["decision_id"]))))
     return LoopDay(
         day,
@@ -174,6 +178,24 @@ def answer_deliveries(paths: DataPaths, outbox: Path, day: date, seed: int) -> L
         int(opted_out.sum()),
         files,
     )
+
+
+def _record_caused(paths: DataPaths, appliers: pd.DataFrame) -> None:
+    caused = pd.DataFrame(
+        {
+            "decision_id": appliers["decision_id"],
+            "customer_key": appliers["customer_key"],
+            "person_id": appliers["person_id"],
+            "channel": appliers["channel"],
+            "offer_id": appliers["offer_id"],
+            "product": appliers["product"],
+            "applied_at": appliers["clicked_at"] + timedelta(minutes=15),
+        }
+    )
+    path = paths.truth / CAUSED_FILE
+    if path.exists():
+        caused = pd.concat([pd.read_parquet(path), caused], ignore_index=True)
+    caused.to_parquet(path, index=False)
 
 
 def _offer_products(paths: DataPaths) -> dict[str, str]:

@@ -1,0 +1,1 @@
+"""Journey analytics: paths, funnels, friction, multi-touch attribution, incrementality, report."""

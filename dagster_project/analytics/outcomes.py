@@ -1,0 +1,62 @@
+"""Who was treated, who was held out, and who applied: the rows incrementality is measured on.
+
+Each (customer, offer, channel, arm) counts once, at its first decision: an outbound contact is
+treated on its channel; a customer shown the offer on the web without a contact that day is
+treated on ``web``; the global control group's ``control`` rows hold what they would have
+received (``web`` where that was the web offer only). The outcome is an application started for
+the offer's product within ``WINDOW_DAYS`` of the decision (intention to treat: a decided contact
+counts whether or not the channel delivered it). ``window_days_observed`` says how much of the
+window the data covers yet; recent decisions are still open.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import pandas as pd
+
+from .journeys import CONVERSION, TIMELINE
+
+WINDOW_DAYS = 14
+ACTIONS = "decisioning.next_best_actions"
+
+_OUTCOMES = """
+WITH decided AS (
+    SELECT *, bool_or(action = 'contact') OVER (PARTITION BY customer_key, decision_date)
+        AS contacted_that_day
+    FROM {actions}
+    WHERE offer_id IS NOT NULL AND action IN ('contact', 'web', 'control')
+),
+assigned AS (
+    SELECT customer_key, offer_id AS offer, product, coalesce(channel, 'web') AS channel, control,
+        min(decided_at) AS decided_at
+    FROM decided
+    WHERE action <> 'web' OR NOT contacted_that_day
+    GROUP BY ALL
+),
+data_end AS (SELECT max(occurred_at) AS ends_at FROM {timeline})
+SELECT a.customer_key, a.offer, a.channel, a.control, a.decided_at,
+    least({window}, date_diff('second', a.decided_at, d.ends_at) / 86400.0)
+        AS window_days_observed,
+    EXISTS (
+        SELECT 1 FROM {timeline} AS f
+        WHERE f.customer_key = a.customer_key AND f.product_topic = a.product
+            AND f.interaction_type = '{conversion}'
+            AND f.occurred_at >= a.decided_at
+            AND f.occurred_at < a.decided_at + INTERVAL {window} DAY
+    ) AS converted
+FROM assigned AS a, data_end AS d
+"""
+
+
+def decision_outcomes(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """One row per customer's first assignment to an offer on a channel in either arm."""
+    from dagster_project.warehouse import table_exists
+
+    if not table_exists(conn, ACTIONS):
+        return pd.DataFrame(
+            columns=["customer_key", "offer", "channel", "control", "decided_at", "converted"]
+        )
+    sql = _OUTCOMES.format(
+        actions=ACTIONS, timeline=TIMELINE, conversion=CONVERSION, window=WINDOW_DAYS
+    )
+    return conn.execute(sql).df()
