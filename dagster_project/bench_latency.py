@@ -122,16 +122,16 @@ def micro_batch_latency(bench_dir: Path, trials: int = 5, seed: int = 42) -> dic
         last_day = conn.execute(
             "SELECT max(occurred_at)::DATE FROM marts.fct_interactions"
         ).fetchone()[0]
-        # One device each of distinct customers whose web offer is not a mortgage yet: their
-        # trial must change the offer, or there is no new action to wait for.
+        # One device each of distinct customers who are shown a web offer now (so neither in
+        # the control group nor without an eligible offer): a new day's events give them a new
+        # decision, whose id includes the day, or there would be no new action to wait for.
         devices = conn.execute(
             "SELECT min(k.source_id) AS device, k.customer_key FROM identity.customer_keys AS k "
             "JOIN marts.customer_contactability AS c USING (customer_key) "
-            "LEFT JOIN activation.web_personalisation AS w USING (customer_key) "
+            "JOIN activation.web_personalisation AS w USING (customer_key) "
             "WHERE k.source_table = 'web__events' AND NOT coalesce(k.shared_device, false) "
-            "AND NOT c.do_not_contact AND NOT list_contains(?, coalesce(w.offer_id, '')) "
-            "GROUP BY k.customer_key ORDER BY device LIMIT ?",
-            [_mortgage_offers(), trials],
+            "AND NOT c.do_not_contact GROUP BY k.customer_key ORDER BY device LIMIT ?",
+            [trials],
         ).fetchall()
     env = _env(root)
     workspace = root / "workspace.yaml"
@@ -211,14 +211,6 @@ def micro_batch_latency(bench_dir: Path, trials: int = 5, seed: int = 42) -> dic
         "trials": landing,
         "bare_trials": bare,
     }
-
-
-def _mortgage_offers() -> list[str]:
-    from .decisioning.config import load_marketing_config
-    from .settings import config_dir
-
-    offers = load_marketing_config(config_dir()).offers.offers
-    return [offer.id for offer in offers if offer.product == "mortgage"]
 
 
 def _read(path: Path) -> str:
