@@ -143,6 +143,20 @@ def run_benchmark(
     )
     stages.extend(_model_rows(bench_dir, repeat))
     stages.extend(_latency_rows(bench_dir, seed))
+    analysed, peak, runs = _repeated("analytics_events", bench_dir, repeat)
+    stages.append(
+        StageResult(
+            f"analytics: journeys, funnels, paths, 7 attribution models x2, incrementality, "
+            f"report ({analysed['journeys']:,} journeys)",
+            analysed["seconds"],
+            peak,
+            analysed["rows"],
+            reference="target 60 s",
+            reference_seconds=60.0,
+            runs=runs,
+            details=analysed,
+        )
+    )
     if identity_customers:
         # Identity at scale: ~1.6 person records per person, so 620k people give ~1M records.
         big = paths.root / "bench" / f"identity-c{identity_customers}-d30-s{seed}"

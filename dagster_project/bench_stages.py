@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from .bench_analytics import analytics_events
 from .bench_latency import micro_batch_latency
 from .bench_model_stages import (
     arbitrate_million,
@@ -237,6 +238,7 @@ STAGES: dict[str, Callable[..., dict]] = {
     "bare_predict": bare_predict,
     "arbitrate_million": arbitrate_million,
     "micro_batch_latency": micro_batch_latency,
+    "analytics_events": analytics_events,
 }
 
 

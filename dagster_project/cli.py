@@ -110,7 +110,7 @@ def demo_run(
         fresh = [
             paths.landing,
             paths.truth,
-            *(paths.root / d for d in ("outbox", "exports", "activation")),
+            *(paths.root / d for d in ("outbox", "exports", "activation", "analytics")),
         ]
         if not os.environ.get("MLFLOW_TRACKING_URI"):
             fresh.append(paths.root / "mlflow")
@@ -137,6 +137,7 @@ def demo_run(
             from .closed_loop_run import run_closed_loop
 
             run = dataclasses.replace(run, success=run_closed_loop(paths, loop_days, seed, console))
+        _print_attribution_check(paths)
     for step, message in run.failed_steps.items():
         console.print(f"[red]step {step} failed: {message}[/red]")
     for check in run.failed_checks:
@@ -149,10 +150,35 @@ def demo_run(
         f"  Dagster UI    make dev   (then open http://127.0.0.1:3000; this run is listed)\n"
         f"  MLflow UI     make mlflow   (then open http://127.0.0.1:5000)\n"
         f"  scores        SELECT * FROM scoring.customer_scores  (in the warehouse)\n"
+        f"  decisions     SELECT * FROM decisioning.next_best_actions; {paths.root / 'exports'}\n"
+        f"  analytics     {paths.root / 'analytics' / 'report.html'}  (and schema analytics)\n"
         f"  status        .venv/bin/journey status"
     )
     if not run.success:
         raise typer.Exit(1)
+
+
+def _print_attribution_check(paths: DataPaths) -> None:
+    """Attribution against the closed loop's causal truth, when the report computed it."""
+    from .warehouse import connect, table_exists
+
+    with connect(paths.warehouse, read_only=True) as conn:
+        if not table_exists(conn, "analytics.attribution_validation"):
+            return
+        rows = conn.execute(
+            "SELECT * FROM analytics.attribution_validation ORDER BY relative_error"
+        ).df()
+    table = Table(title="Attribution against the truth: conversions caused by email/push/sms")
+    for column in ("model", "credited (email/push/sms)", "caused", "relative error"):
+        table.add_column(column, justify="right")
+    for row in rows.itertuples():
+        table.add_row(
+            row.model,
+            "/".join(f"{getattr(row, f'credited_{c}'):.1f}" for c in ("email", "push", "sms")),
+            "/".join(f"{getattr(row, f'caused_{c}'):.0f}" for c in ("email", "push", "sms")),
+            f"{row.relative_error:.3f}",
+        )
+    console.print(table)
 
 
 @app.command("serve-personalisation")

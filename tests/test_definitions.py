@@ -139,3 +139,27 @@ def test_decisioning_activation_and_micro_batch_are_wired() -> None:
         "activation/deliveries",
     } <= micro
     assert not {k for k in micro if k.startswith(("training/", "ml/offer", "ml/policy"))}
+
+
+def test_a_micro_batch_takes_only_what_new_files_can_change() -> None:
+    from dagster_project.micro_batch import affected_by, micro_batch_job
+    from dagster_project.quality.checks import gx_checks
+
+    repository = defs.get_repository_def()
+    assets, checks = affected_by(repository, ["web__events"])
+    names = {k.to_user_string() for k in assets}
+    assert {
+        "raw/web__events",
+        "marts/fct_interactions",
+        "marts/customer_features",
+        "ml/customer_scores",
+        "decisioning/next_best_actions",
+        "activation/deliveries",
+    } <= names
+    # Not the other sources, not what only they (or identity, not in the job) feed.
+    assert not names & {"raw/crm__customers", "raw/email__events", "marts/dim_customer"}
+    assert set(assets) <= micro_batch_job.selection.resolve(repository.asset_graph)
+    assert checks and {c.asset_key for c in checks} <= set(assets)
+    gx = {key for check in gx_checks for key in check.check_keys}
+    assert not set(checks) & gx  # Great Expectations runs nightly, not per micro-batch
+    assert affected_by(None, ["web__events"]) == (None, None)

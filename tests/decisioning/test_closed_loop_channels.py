@@ -16,6 +16,8 @@ import pytest
 import yaml
 
 from dagster_project.activation.assets import deliveries
+from dagster_project.analytics.assets import journey_analytics
+from dagster_project.analytics.attribution import MODELS
 from dagster_project.decisioning.assets import next_best_actions
 from dagster_project.demo.closed_loop import answer_deliveries
 from dagster_project.demo.landing_files import contract_table
@@ -142,3 +144,18 @@ def test_push_and_sms_are_answered_seen_and_an_sms_stop_suppresses(
     # Whoever opened or clicked a push or SMS counts as engaged in the contact history.
     responded = events[events["event_type"].isin(["open", "click"])]["customer_key"]
     assert set(engaged["customer_key"]) == set(responded) != set()
+
+    # The analytics compare attribution with the conversions the contacts truly caused.
+    with dg.instance_for_test() as instance:
+        analysed = dg.materialize(
+            [journey_analytics],
+            instance=instance,
+            resources={"warehouse": WarehouseResource(data_dir=str(paths.root))},
+        )
+    assert analysed.success
+    with connect(paths.warehouse, read_only=True) as conn:
+        validation = conn.execute("SELECT * FROM analytics.attribution_validation").df()
+    assert set(validation["model"]) == set(MODELS)
+    caused = validation[["caused_email", "caused_push", "caused_sms"]].iloc[0].sum()
+    assert 0 < caused <= answers.applications
+    assert (paths.root / "analytics" / "report.html").read_text().count("<h2>") == 10
