@@ -1,8 +1,8 @@
 """Benchmark stage: all journey analytics over at least 5M events of the timeline.
 
 The benchmark world's ``marts.fct_interactions`` is copied into a warehouse of its own, repeated
-under suffixed customer keys until it holds ``ANALYTICS_EVENTS`` rows (so the population grows,
-not the journeys), and the whole analytics pass runs on it: journeys, funnels, friction, paths,
+under suffixed customer keys (the last copy for a hashed share of the customers) until it holds
+about ``ANALYTICS_EVENTS`` rows, so the population grows, not the journeys; and the whole analytics pass runs on it: journeys, funnels, friction, paths,
 seven attribution models twice (by channel and by offer), incrementality, tables, charts and the
 report. Decisions are copied too when the world has any.
 """
@@ -32,13 +32,15 @@ def analytics_events(bench_dir: Path) -> dict:
         conn.execute(f"ATTACH {source} AS world (READ_ONLY)")
         events = conn.execute("SELECT count(*) FROM world.marts.fct_interactions").fetchone()[0]
         copies = max(1, math.ceil(ANALYTICS_EVENTS / events))
+        last_share = ANALYTICS_EVENTS / events - (copies - 1)  # of the customers, in the last copy
         conn.execute("CREATE SCHEMA marts")
         conn.execute(
             "CREATE TABLE marts.fct_interactions AS SELECT f.* REPLACE ("
             "f.customer_key || '~' || c.i AS customer_key, "
             "f.interaction_id || '~' || c.i AS interaction_id) "
-            "FROM world.marts.fct_interactions AS f, range(?) AS c(i)",
-            [copies],
+            "FROM world.marts.fct_interactions AS f, range(?) AS c(i) "
+            "WHERE c.i < ? - 1 OR hash(f.customer_key) % 10000 < ?",
+            [copies, copies, round(last_share * 10000)],
         )
         decided = conn.execute(
             "SELECT count(*) FROM duckdb_tables() WHERE database_name = 'world' "
@@ -49,8 +51,9 @@ def analytics_events(bench_dir: Path) -> dict:
             conn.execute(
                 "CREATE TABLE decisioning.next_best_actions AS SELECT d.* REPLACE ("
                 "d.customer_key || '~' || c.i AS customer_key) "
-                "FROM world.decisioning.next_best_actions AS d, range(?) AS c(i)",
-                [copies],
+                "FROM world.decisioning.next_best_actions AS d, range(?) AS c(i) "
+                "WHERE c.i < ? - 1 OR hash(d.customer_key) % 10000 < ?",
+                [copies, copies, round(last_share * 10000)],
             )
         conn.execute("DETACH world")
         rows = conn.execute("SELECT count(*) FROM marts.fct_interactions").fetchone()[0]
