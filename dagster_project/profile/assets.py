@@ -19,6 +19,7 @@ from .dbt_project import DBT_PROJECT, manifest_path
 
 GROUP = "profile"
 DBT_RUNS_KEPT = 20  # dbt target folders kept under <data>/dbt_runs, newest first
+PARTIAL_PARSE = "partial_parse.msgpack"
 
 
 class ProfileTranslator(DagsterDbtTranslator):
@@ -58,13 +59,20 @@ def profile_models(
 def dbt_run_folder(data_root: Path, run_id: str) -> Path:
     """This run's dbt target folder (manifest, run results, compiled SQL, dbt.log) under the data
     directory. Each is a few MB and a micro-batch makes one a minute, so only the newest
-    ``DBT_RUNS_KEPT`` are kept."""
+    ``DBT_RUNS_KEPT`` are kept. The newest one's partial-parse state seeds the new folder: the
+    repo's own (from ``make dbt-manifest``) was made with another data directory in the profile
+    whenever this one is not the default, and dbt would then parse the whole project again."""
     runs = data_root / "dbt_runs"
+    folder = runs / run_id
     if runs.exists():
         older = sorted(runs.iterdir(), key=lambda path: path.stat().st_mtime, reverse=True)
         for stale in older[DBT_RUNS_KEPT - 1 :]:
             shutil.rmtree(stale, ignore_errors=True)
-    return runs / run_id
+        state = next((p / PARTIAL_PARSE for p in older if (p / PARTIAL_PARSE).exists()), None)
+        if state is not None and folder != state.parent:
+            folder.mkdir(parents=True, exist_ok=True)
+            shutil.copy(state, folder / PARTIAL_PARSE)
+    return folder
 
 
 class LocalDbtCliResource(DbtCliResource):
