@@ -1,9 +1,10 @@
-"""Benchmark stage: all journey analytics over at least 5M events of the timeline.
+"""Benchmark stage: all journey analytics over about 5M events of the timeline.
 
 The benchmark world's ``marts.fct_interactions`` is copied into a warehouse of its own, repeated
-under suffixed customer keys (the last copy for a hashed share of the customers) until it holds
-about ``ANALYTICS_EVENTS`` rows, so the population grows, not the journeys; and the whole analytics pass runs on it: journeys, funnels, friction, paths,
-seven attribution models twice (by channel and by offer), incrementality, tables, charts and the
+under suffixed customer keys (the last copy for a hashed share of the customers; a larger world
+is cut down the same way) to about ``ANALYTICS_EVENTS`` rows, so the population grows, not the
+journeys. Then the whole analytics pass runs on it: journeys, funnels, friction, paths, seven
+attribution models twice (by channel and by offer), incrementality, tables, charts and the
 report. Decisions are copied too when the world has any.
 """
 
@@ -31,6 +32,8 @@ def analytics_events(bench_dir: Path) -> dict:
         source = quote_literal(str(data_paths(bench_dir).warehouse))
         conn.execute(f"ATTACH {source} AS world (READ_ONLY)")
         events = conn.execute("SELECT count(*) FROM world.marts.fct_interactions").fetchone()[0]
+        if not events:
+            raise RuntimeError("the benchmark world has an empty timeline: build its profile")
         copies = max(1, math.ceil(ANALYTICS_EVENTS / events))
         last_share = ANALYTICS_EVENTS / events - (copies - 1)  # of the customers, in the last copy
         conn.execute("CREATE SCHEMA marts")

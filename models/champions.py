@@ -7,7 +7,9 @@ few customers cannot afford that on every run.
 The embedded registry is one SQLite file that MLflow writes on every registration, alias move
 and tag, and never on reads. So each model's champion is cached under
 ``<data>/mlflow/champion_cache/``: a copy of its booster per version (a registered version never
-changes), and a pointer ``<name>.json`` with the version the ``champion`` alias resolved to,
+changes; the folder is named by version and training run, so a registry recreated with its
+numbering restarted is never confused with the old one), and a pointer ``<name>.json`` with the
+version the ``champion`` alias resolved to,
 stamped with the registry file's size and modification time. While the stamp matches, the copy
 is loaded directly; after any write to the registry the alias is resolved through MLflow again
 and the pointer is rewritten. A team tracking server (``MLFLOW_TRACKING_URI``) has no file to
@@ -54,17 +56,22 @@ def load_champion(name: str, data_root: Path) -> LoadedModel:
     cache = mlflow_dir(data_root) / CACHE_DIR
     pointer = cache / f"{name}.json"
     cached = _read_pointer(pointer)
-    if cached is not None and cached["stamp"] == stamp:
-        directory = cache / name / cached["version"]
+    if cached is not None and cached.get("stamp") == stamp:
         try:
-            model = CalibratedBooster.load(directory)
-        except (OSError, ValueError, KeyError):
-            pass  # a damaged copy: resolve and copy again
+            model = CalibratedBooster.load(
+                _copy_folder(cache, name, cached["version"], cached["run_id"])
+            )
+        except (OSError, ValueError, KeyError, TypeError):
+            pass  # a damaged copy or an older pointer: resolve and copy again
         else:
             return LoadedModel(name, cached["version"], cached["run_id"], model)
     loaded = load_model_version(name, CHAMPION, data_root)
     _store(cache, pointer, loaded, stamp)
     return loaded
+
+
+def _copy_folder(cache: Path, name: str, version: str, run_id: str) -> Path:
+    return cache / name / f"{version}-{run_id}"
 
 
 def _read_pointer(pointer: Path) -> dict | None:
@@ -76,7 +83,7 @@ def _read_pointer(pointer: Path) -> dict | None:
 
 def _store(cache: Path, pointer: Path, loaded: LoadedModel, stamp: list[list[int]]) -> None:
     """Copy the booster (once per version), then point at it; both appear whole or not at all."""
-    directory = cache / loaded.name / loaded.version
+    directory = _copy_folder(cache, loaded.name, loaded.version, loaded.run_id)
     if not directory.exists():
         directory.parent.mkdir(parents=True, exist_ok=True)
         partial = Path(tempfile.mkdtemp(dir=directory.parent, prefix=".partial-"))

@@ -86,7 +86,9 @@ def load_model_version(name: str, alias_or_version: str, data_root: Path) -> Loa
             version = client.get_model_version_by_alias(name, alias_or_version)
         else:
             version = client.get_model_version(name, alias_or_version)
-        pyfunc = mlflow.pyfunc.load_model(uri)
+        # The version the alias names now, loaded by number: a gate moving the alias meanwhile
+        # cannot pair this version's label with another version's booster.
+        pyfunc = mlflow.pyfunc.load_model(f"models:/{name}/{version.version}")
         model = pyfunc.unwrap_python_model().model
     except Exception as error:  # a model can fail to load in many ways; all mean the same here
         raise ModelLoadError(f"could not load {uri}: {error}") from error

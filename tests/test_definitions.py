@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from functools import cached_property
 from pathlib import Path
 
 import dagster as dg
@@ -163,3 +164,17 @@ def test_a_micro_batch_takes_only_what_new_files_can_change() -> None:
     gx = {key for check in gx_checks for key in check.check_keys}
     assert not set(checks) & gx  # Great Expectations runs nightly, not per micro-batch
     assert affected_by(None, ["web__events"]) == (None, None)
+
+
+def test_the_dbt_resource_skips_the_version_probe_with_the_same_answer() -> None:
+    """LocalDbtCliResource overrides two private dagster-dbt members; if an upgrade renames
+    them, the saving silently stops: this notices, and checks the version it assumes."""
+    from dagster_dbt import DbtCliResource
+
+    from dagster_project.profile.assets import dbt_resource
+
+    assert callable(DbtCliResource._initialize_dbt_core_adapter)
+    assert isinstance(DbtCliResource.__dict__["_cli_version"], cached_property)
+    ours = dbt_resource()
+    probed = DbtCliResource(project_dir=ours.project_dir, dbt_executable=ours.dbt_executable)
+    assert ours._cli_version == probed._cli_version  # the latter runs `dbt --version`

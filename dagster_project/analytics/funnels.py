@@ -1,6 +1,7 @@
 """Product funnels (aware -> considering -> applying -> converted) and friction points.
 
-The stages follow ``marts.customer_journey_stages``: aware is any interaction about the product;
+The stages follow ``marts.customer_journey_stages``: aware is any interaction of the customer's
+about the product (what the platform sent them does not count);
 considering is a strong signal (a calculator, a rates page, a call about it) or a third
 interaction within 30 days; applying is an application started or submitted; converted is an
 application converted. Someone who reached a later stage counts as having passed every earlier
@@ -15,7 +16,7 @@ import itertools
 import duckdb
 import pandas as pd
 
-from .journeys import TIMELINE
+from .journeys import NOT_INTEREST, TIMELINE
 
 STEPS = ("aware", "considering", "applying", "converted")
 ABANDON_DAYS = 14
@@ -27,7 +28,7 @@ WITH product_touches AS (
             PARTITION BY customer_key, product_topic ORDER BY occurred_at
         ) AS two_before
     FROM {timeline}
-    WHERE product_topic IS NOT NULL
+    WHERE product_topic IS NOT NULL AND NOT regexp_matches(interaction_type, '{not_interest}')
 ),
 firsts AS (
     SELECT customer_key, product,
@@ -56,7 +57,7 @@ FROM firsts
 
 def stage_entries(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Per (customer, product): when they entered each funnel step (NaT: never)."""
-    return conn.execute(_ENTERED.format(timeline=TIMELINE)).df()
+    return conn.execute(_ENTERED.format(timeline=TIMELINE, not_interest=NOT_INTEREST)).df()
 
 
 def funnel(entries: pd.DataFrame) -> pd.DataFrame:
@@ -91,7 +92,7 @@ def funnel(entries: pd.DataFrame) -> pd.DataFrame:
 
 
 _ABANDONMENT = """
-WITH applications AS (
+WITH firsts AS (
     SELECT customer_key, product_topic AS product,
         min(occurred_at) FILTER (interaction_type = 'application_started') AS started_at,
         min(occurred_at) FILTER (interaction_type = 'application_submitted') AS submitted_at,
@@ -100,6 +101,16 @@ WITH applications AS (
     FROM {timeline}
     WHERE product_topic IS NOT NULL
     GROUP BY ALL
+),
+applications AS (
+    -- the first application at or after the first calculator use
+    SELECT a.*, (
+        SELECT min(f.occurred_at) FROM {timeline} AS f
+        WHERE f.customer_key = a.customer_key AND f.product_topic = a.product
+            AND f.interaction_type IN ('application_started', 'application_submitted')
+            AND f.occurred_at >= a.calculator_at
+    ) AS applied_after_calculator_at
+    FROM firsts AS a
 ),
 horizon AS (SELECT max(occurred_at) - INTERVAL {days} DAY AS settled FROM {timeline})
 SELECT product, 'application started, not submitted within {days} days' AS friction_point,
@@ -110,8 +121,8 @@ FROM applications, horizon WHERE started_at <= settled GROUP BY ALL
 UNION ALL
 SELECT product, 'calculator used, no application within {days} days', count(*),
     count(*) FILTER (
-        coalesce(least(started_at, submitted_at), calculator_at + INTERVAL 1000 DAY)
-            > calculator_at + INTERVAL {days} DAY
+        applied_after_calculator_at IS NULL
+        OR applied_after_calculator_at > calculator_at + INTERVAL {days} DAY
     )
 FROM applications, horizon WHERE calculator_at <= settled GROUP BY ALL
 UNION ALL

@@ -144,18 +144,26 @@ def _effects(arms: pd.DataFrame, z: float) -> pd.DataFrame:
 
 
 def incrementality(
-    outcomes: pd.DataFrame, by: Sequence[str] = ("offer", "channel"), confidence: float = 0.95
+    outcomes: pd.DataFrame,
+    by: Sequence[str] = ("offer", "channel"),
+    confidence: float = 0.95,
+    overall: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """One row per group of ``by`` (sorted), then the overall row (every ``by`` column "all"):
     treated and control n, conversions and rates (weighted), uplift with its Newcombe interval at
     ``confidence``, relative uplift (NaN when the control rate is 0), incremental conversions and
-    whether the interval excludes 0. Groups without control rows get NaN control figures."""
+    whether the interval excludes 0. Groups without control rows get NaN control figures.
+
+    The overall row is computed from ``overall`` when given (default: every row of
+    ``outcomes``): pass one row per customer and arm where a customer can be in several groups,
+    or they count several times and the interval comes out too narrow."""
     by = list(by)
     missing = {*by, "control", "converted"} - set(outcomes.columns)
     if missing:
         raise ValueError(f"outcomes is missing columns {sorted(missing)}")
     z = _z(confidence)
-    overall = outcomes.drop(columns=by).assign(**dict.fromkeys(by, ALL))
+    pooled = outcomes if overall is None else overall
+    overall = pooled.drop(columns=[c for c in by if c in pooled]).assign(**dict.fromkeys(by, ALL))
     groups = _arms(outcomes, by) if by else pd.DataFrame()
     arms = pd.concat([groups, _arms(overall, by)], ignore_index=True)
     return _effects(arms, z)[[*by, *COLUMNS]]

@@ -15,7 +15,7 @@ from .attribution import attribute
 from .funnels import friction_points, funnel, stage_entries
 from .incrementality import ALL, incrementality
 from .journeys import LOOKBACK_DAYS, load_journeys
-from .outcomes import WINDOW_DAYS, decision_outcomes
+from .outcomes import WINDOW_DAYS, decision_outcomes, first_per_customer, observed
 from .paths import path_conversion, top_paths, with_paths
 from .report import Section, write_chart_page, write_report
 from .validation import caused_conversions, compare_with_truth
@@ -72,7 +72,8 @@ def run_journey_analytics(
         )
     )
     lap("attribution")
-    effects = incrementality(outcomes := decision_outcomes(conn))
+    outcomes = observed(decision_outcomes(conn))
+    effects = incrementality(outcomes, overall=first_per_customer(outcomes))
     lap("incrementality")
     caused = caused_conversions(journeys, truth) if truth is not None else None
     validation = compare_with_truth(by_channel, caused) if caused is not None else None
@@ -89,7 +90,13 @@ def run_journey_analytics(
     }
     if validation is not None:
         frames["attribution_validation"] = validation
-    tables = {name: _store(conn, name, frame) for name, frame in frames.items()}
+    conn.execute("BEGIN TRANSACTION")  # readers see the old tables or all the new ones
+    try:
+        tables = {name: _store(conn, name, frame) for name, frame in frames.items()}
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
     lap("store")
 
     folder = data_root / FOLDER
@@ -194,12 +201,12 @@ def _sections(
 
 
 def _incrementality_section(folder: Path, effects: pd.DataFrame, outcomes: pd.DataFrame) -> Section:
-    observed = float(outcomes["window_days_observed"].mean()) if len(outcomes) else 0.0
+    seen = float(outcomes["window_days_observed"].mean()) if len(outcomes) else 0.0
     text = (
         f"Conversion (an application for the offer's product within {WINDOW_DAYS} days of the "
         "decision) of treated customers against the global control group, per offer and channel, "
-        f"with 95% Newcombe intervals. On average {observed:.1f} of the {WINDOW_DAYS} days are "
-        "observed yet. To feed back into arbitration, set an offer's business_weight in "
+        "with 95% Newcombe intervals; the overall row counts each customer once per arm. On "
+        f"average {seen:.1f} of the {WINDOW_DAYS} days are observed yet (both arms alike). To feed back into arbitration, set an offer's business_weight in "
         "config/offers.yaml to its uplift over its treated rate (or the interval's lower bound, "
         "to be conservative), so priority values incremental conversions, not all of them."
     )

@@ -18,6 +18,11 @@ import pandas as pd
 TIMELINE = "marts.fct_interactions"
 CONVERSION = "application_started"
 LOOKBACK_DAYS = 30
+# Interaction types that are no touch (nothing arrived, or the customer said stop), and those
+# that are no sign of the customer's interest either (also what the platform sent); the same
+# rule as dbt's shows_interest macro.
+NOT_A_TOUCH = "_(failed|bounce|opt_out|unsubscribe)$"
+NOT_INTEREST = "_(send|failed|bounce|opt_out|unsubscribe)$"
 
 _JOURNEYS = """
 WITH touches AS (
@@ -30,6 +35,7 @@ WITH touches AS (
     FROM {timeline} AS f
     LEFT JOIN ({outbox}) AS o ON f.channel IN ('push', 'sms') AND o.decision_id = f.detail
     WHERE f.product_topic IS NOT NULL AND f.interaction_type NOT LIKE 'application_%'
+        AND NOT regexp_matches(f.interaction_type, '{not_a_touch}')
 ),
 conversions AS (
     SELECT customer_key, product_topic AS product, min(occurred_at) AS converted_at
@@ -78,7 +84,11 @@ def load_journeys(
         else _NO_OUTBOX
     )
     sql = _JOURNEYS.format(
-        timeline=TIMELINE, outbox=outbox, conversion=CONVERSION, lookback=int(lookback_days)
+        timeline=TIMELINE,
+        outbox=outbox,
+        conversion=CONVERSION,
+        lookback=int(lookback_days),
+        not_a_touch=NOT_A_TOUCH,
     )
     journeys = conn.execute(sql).df()
     return journeys.sort_values(["product", "customer_key"], ignore_index=True)

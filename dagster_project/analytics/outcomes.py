@@ -6,7 +6,10 @@ treated on ``web``; the global control group's ``control`` rows hold what they w
 received (``web`` where that was the web offer only). The outcome is an application started for
 the offer's product within ``WINDOW_DAYS`` of the decision (intention to treat: a decided contact
 counts whether or not the channel delivered it). ``window_days_observed`` says how much of the
-window the data covers yet; recent decisions are still open.
+window the data covers yet. Both arms are decided at the same moments (the control group is a
+hash of the key), so comparing them over the observed part of the window is fair; it measures a
+shorter horizon while decisions are recent. Decisions the data has not reached yet say nothing
+and are left out by ``observed``.
 """
 
 from __future__ import annotations
@@ -48,14 +51,24 @@ FROM assigned AS a, data_end AS d
 """
 
 
+def observed(outcomes: pd.DataFrame) -> pd.DataFrame:
+    """The assignments the data has seen at least part of the window of."""
+    return outcomes[outcomes["window_days_observed"] > 0]
+
+
+def first_per_customer(outcomes: pd.DataFrame) -> pd.DataFrame:
+    """Each customer's first assignment in each arm: the rows for an overall effect."""
+    ordered = outcomes.sort_values("decided_at", kind="stable")
+    return ordered.drop_duplicates(["customer_key", "control"])
+
+
 def decision_outcomes(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """One row per customer's first assignment to an offer on a channel in either arm."""
     from dagster_project.warehouse import table_exists
 
     if not table_exists(conn, ACTIONS):
-        return pd.DataFrame(
-            columns=["customer_key", "offer", "channel", "control", "decided_at", "converted"]
-        )
+        columns = ["customer_key", "offer", "channel", "control", "decided_at"]
+        return pd.DataFrame(columns=[*columns, "window_days_observed", "converted"])
     sql = _OUTCOMES.format(
         actions=ACTIONS, timeline=TIMELINE, conversion=CONVERSION, window=WINDOW_DAYS
     )

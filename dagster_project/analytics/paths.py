@@ -30,14 +30,18 @@ def steps_of(touchpoints: list[str] | np.ndarray) -> list[str]:
 
 def collapse(touchpoints: list[str] | np.ndarray, steps: int = PATH_STEPS) -> str:
     """The last ``steps`` steps of a sequence with repeats in a row removed, joined by ' > '."""
-    return ARROW.join(steps_of(touchpoints)[-steps:])
+    return _path(steps_of(touchpoints), steps)
+
+
+def _path(steps: list[str], last: int = PATH_STEPS) -> str:
+    return ARROW.join(steps[-last:])
 
 
 def with_paths(journeys: pd.DataFrame) -> pd.DataFrame:
     """Journeys that had at least one touch, with their ``steps`` and their ``path``."""
     touched = journeys[journeys["touchpoints"].map(len) > 0].copy()
     touched["steps"] = touched["touchpoints"].map(steps_of)
-    touched["path"] = touched["steps"].map(lambda steps: ARROW.join(steps[-PATH_STEPS:]))
+    touched["path"] = touched["steps"].map(_path)
     return touched
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
+# Written by the demo's closed loop: which application each answered contact caused.
 CAUSED_FILE = "closed_loop_conversions.parquet"
 OUTBOUND = ("email", "push", "sms")
 

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from dagster_project.analytics.validation import CAUSED_FILE
 from dagster_project.demo.landing_files import (
     APPLICATIONS,
     EMAIL,
@@ -42,8 +43,6 @@ from dagster_project.settings import DataPaths
 from dagster_project.warehouse import connect
 
 ANSWERED_FILE = "closed_loop_answered.json"
-# Which application each answered contact caused: the causal truth attribution is checked against.
-CAUSED_FILE = "closed_loop_conversions.parquet"
 LOOP_EMAIL = LandingFile(EMAIL.contract, "jsonl", EMAIL.record_key, stem="email_events_closed_loop")
 LOOP_MESSAGING = LandingFile(
     MESSAGING_EVENTS, "jsonl", "customer_key", stem="messaging_events_closed_loop"

@@ -65,7 +65,7 @@ def dbt_run_folder(data_root: Path, run_id: str) -> Path:
     runs = data_root / "dbt_runs"
     folder = runs / run_id
     if runs.exists():
-        older = sorted(runs.iterdir(), key=lambda path: path.stat().st_mtime, reverse=True)
+        older = sorted(runs.iterdir(), key=_modified, reverse=True)
         for stale in older[DBT_RUNS_KEPT - 1 :]:
             shutil.rmtree(stale, ignore_errors=True)
         state = next((p / PARTIAL_PARSE for p in older if (p / PARTIAL_PARSE).exists()), None)
@@ -73,6 +73,13 @@ def dbt_run_folder(data_root: Path, run_id: str) -> Path:
             folder.mkdir(parents=True, exist_ok=True)
             shutil.copy(state, folder / PARTIAL_PARSE)
     return folder
+
+
+def _modified(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except FileNotFoundError:  # pruned by another run meanwhile
+        return 0.0
 
 
 class LocalDbtCliResource(DbtCliResource):

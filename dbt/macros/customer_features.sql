@@ -33,7 +33,8 @@ activity as (
         {% endfor %}
         {% for product in product_topics() %}
         {% for window in windows %}
-        count(case when product_topic = '{{ product }}' and age_days < {{ window }} then 1 end)
+        count(case when product_topic = '{{ product }}' and age_days < {{ window }}
+            and {{ shows_interest('interaction_type') }} then 1 end)
             as {{ product }}_intent_{{ window }}d,
         {% endfor %}
         {% endfor %}

@@ -8,11 +8,13 @@ import pandas as pd
 import pytest
 
 from dagster_project.analytics.incrementality import (
+    ALL,
     COLUMNS,
     incrementality,
     newcombe_interval,
     wilson_interval,
 )
+from dagster_project.analytics.outcomes import first_per_customer
 
 Z = 1.959963984540054  # norm.ppf(0.975)
 
@@ -171,3 +173,21 @@ def test_confidence_must_be_a_probability() -> None:
         incrementality(DATA, confidence=95)
     with pytest.raises(ValueError, match="confidence"):
         wilson_interval(1, 2, 1.0)
+
+
+def test_the_overall_row_can_count_each_customer_once() -> None:
+    # Customer a was treated twice (two offers) and converted once; b is the control.
+    rows = pd.DataFrame(
+        {
+            "customer_key": ["a", "a", "b"],
+            "offer": ["o1", "o2", "o1"],
+            "channel": ["email", "email", "email"],
+            "control": [False, False, True],
+            "converted": [True, True, False],
+            "decided_at": pd.to_datetime(["2026-03-01", "2026-03-02", "2026-03-01"]),
+        }
+    )
+    pooled = incrementality(rows).set_index("offer").loc[ALL]
+    once = incrementality(rows, overall=first_per_customer(rows)).set_index("offer").loc[ALL]
+    assert (pooled["treated_n"], once["treated_n"]) == (2, 1)
+    assert once["treated_conversions"] == 1 and once["control_n"] == 1

@@ -33,6 +33,9 @@ TIMELINE = [
     ("B", 50, "app", "application_started", "mortgage", None),
     # C: aware only (one page), never more.
     ("C", 0, "web", "page_view", "mortgage", "product"),
+    # F: sent a push (a touch, but no sign of interest) and an SMS that failed (not even a touch).
+    ("F", 5, "push", "push_send", "mortgage", "decision-1"),
+    ("F", 6, "sms", "sms_failed", "mortgage", "decision-2"),
     # D: a call about savings (strong signal: considering at once), no application.
     ("D", 10, "contact_centre", "call", "savings", "savings_enquiry"),
     # E: a savings page, then the rates page (strong signal: considering), then applies.
@@ -79,6 +82,7 @@ def conn(tmp_path: Path) -> duckdb.DuckDBPyConnection:
 def test_funnel_counts_steps_and_median_times(conn: duckdb.DuckDBPyConnection) -> None:
     steps = funnel(stage_entries(conn)).set_index(["product", "step"])
     mortgage = steps.loc["mortgage"]
+    assert "F" not in set(stage_entries(conn)["customer_key"])  # sent to, never interested
     assert mortgage["customers"].to_dict() == {
         "aware": 3,
         "considering": 2,
@@ -126,6 +130,7 @@ def test_journeys_and_paths(conn: duckdb.DuckDBPyConnection) -> None:
     assert list(a["offer_touchpoints"]) == ["web", "web", "nba:mortgage_rates"]
     assert list(a["days_before"]) == pytest.approx([3.0, 2.0, 1.0])
     assert not journeys.loc[("C", "mortgage"), "converted"]
+    assert list(journeys.loc[("F", "mortgage"), "touchpoints"]) == ["push"]
     assert collapse(["web", "web", "email", "web", "app", "app"], steps=3) == "email > web > app"
 
     paths = with_paths(load_journeys(conn))

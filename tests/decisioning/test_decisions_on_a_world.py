@@ -112,7 +112,7 @@ def test_a_world_gets_plans_once_per_day_and_a_bad_config_changes_nothing(
     answers = answer_deliveries(paths, paths.root / "outbox", day, seed=3)
     assert answers.answered == contacts["channel"].value_counts().to_dict()
     assert answers.answered["email"] > 0
-    assert answers.opens >= answers.clicks >= answers.applications
+    assert answers.clicks >= answers.applications  # SMS clicks come without opens
     with connect(paths.warehouse) as conn:
         loaded = {
             c.name: load_source(conn, c, paths.landing, "loop")

@@ -12,13 +12,15 @@ with email_suppression as (
 ),
 
 messaging_opt_outs as (
+    -- by the key the customer has now: a STOP survives their key merging into another
     select
-        customer_key,
-        max(case when channel = 'sms' then occurred_at end) as sms_opted_out_at,
-        max(case when channel = 'push' then occurred_at end) as push_opted_out_at
-    from {{ ref('stg_messaging__events') }}
-    where event_type = 'opt_out'
-    group by customer_key
+        k.customer_key,
+        max(case when e.channel = 'sms' then e.occurred_at end) as sms_opted_out_at,
+        max(case when e.channel = 'push' then e.occurred_at end) as push_opted_out_at
+    from {{ ref('stg_messaging__events') }} as e
+    inner join {{ ref('int_customer_key_successors') }} as k on k.sent_key = e.customer_key
+    where e.event_type = 'opt_out'
+    group by k.customer_key
 ),
 
 app_users as (

@@ -1,7 +1,7 @@
 -- The unified timeline: every interaction of a resolved customer, across web, app, contact
 -- centre, email, branch and outcomes. Anonymous web traffic (devices that never logged in) stays
 -- in int_interactions until a login ties it to someone. Push and SMS events come with the key
--- they were sent to; one retired since by a merge stays in int_interactions too.
+-- they were sent to, which may have merged into another since (int_customer_key_successors).
 select
     i.interaction_id,
     i.occurred_at,
@@ -16,6 +16,5 @@ select
     i._row_number
 from {{ ref('int_interactions') }} as i
 left join {{ ref('int_identity_map') }} as m on m.record_id = i.record_id
-left join (select distinct customer_key from {{ ref('int_identity_map') }}) as k
-    on k.customer_key = i.sent_to_customer_key
+left join {{ ref('int_customer_key_successors') }} as k on k.sent_key = i.sent_to_customer_key
 where coalesce(m.customer_key, k.customer_key) is not null
