@@ -1,7 +1,7 @@
 """Product funnels (aware -> considering -> applying -> converted) and friction points.
 
 The stages follow ``marts.customer_journey_stages``: aware is any interaction of the customer's
-about the product (what the platform sent them does not count);
+about the product (the platform's own next-best-action sends do not count);
 considering is a strong signal (a calculator, a rates page, a call about it) or a third
 interaction within 30 days; applying is an application started or submitted; converted is an
 application converted. Someone who reached a later stage counts as having passed every earlier
@@ -16,7 +16,7 @@ import itertools
 import duckdb
 import pandas as pd
 
-from .journeys import NOT_INTEREST, TIMELINE
+from .journeys import SHOWS_INTEREST, TIMELINE
 
 STEPS = ("aware", "considering", "applying", "converted")
 ABANDON_DAYS = 14
@@ -28,7 +28,7 @@ WITH product_touches AS (
             PARTITION BY customer_key, product_topic ORDER BY occurred_at
         ) AS two_before
     FROM {timeline}
-    WHERE product_topic IS NOT NULL AND NOT regexp_matches(interaction_type, '{not_interest}')
+    WHERE product_topic IS NOT NULL AND {shows_interest}
 ),
 firsts AS (
     SELECT customer_key, product,
@@ -57,7 +57,7 @@ FROM firsts
 
 def stage_entries(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Per (customer, product): when they entered each funnel step (NaT: never)."""
-    return conn.execute(_ENTERED.format(timeline=TIMELINE, not_interest=NOT_INTEREST)).df()
+    return conn.execute(_ENTERED.format(timeline=TIMELINE, shows_interest=SHOWS_INTEREST)).df()
 
 
 def funnel(entries: pd.DataFrame) -> pd.DataFrame:

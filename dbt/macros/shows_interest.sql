@@ -1,9 +1,12 @@
 {#
-  Whether an interaction is the customer's own doing, and so a sign of interest in its product:
-  not what the platform sent (email, push and SMS sends), not what failed to arrive (bounces,
-  failed sends), not an opt-out. Without this, contacting someone about a mortgage would raise
-  their mortgage intent and earn them more mortgage contacts.
+  Whether an interaction is a sign of the customer's interest in its product. Not the platform's
+  own next-best-action messages (push and SMS sends, emails of an 'nba-' campaign): counting them
+  would let a mortgage push raise mortgage intent and earn more mortgage pushes. Not what failed to
+  arrive or an opt-out either. Earlier campaign emails still count: whom the bank chose to email
+  about a product is history the models learn from.
 #}
-{% macro shows_interest(interaction_type) -%}
-    (not regexp_matches({{ interaction_type }}, '_(send|failed|bounce|opt_out|unsubscribe)$'))
+{% macro shows_interest(interaction_type, detail) -%}
+    (not regexp_matches({{ interaction_type }}, '_(failed|bounce|opt_out|unsubscribe)$')
+        and {{ interaction_type }} not in ('push_send', 'sms_send')
+        and not ({{ interaction_type }} = 'email_send' and coalesce({{ detail }}, '') like 'nba-%'))
 {%- endmacro %}

@@ -182,3 +182,37 @@ def test_push_and_sms_are_answered_seen_and_an_sms_stop_suppresses(
     assert caused == sum(first) > 0
     report = (paths.root / "analytics" / "report.html").read_text()
     assert report.count("<h2>") == 9 and "<h2>Attribution against the truth</h2>" in report
+
+    # Identity later merges the customer who said STOP into another customer: the STOP and their
+    # push and SMS history follow them to the surviving key.
+    with connect(paths.warehouse) as conn:
+        survivor = conn.execute(
+            "SELECT customer_key FROM marts.customer_contactability "
+            "WHERE can_sms AND customer_key <> ? ORDER BY customer_key LIMIT 1",
+            [stopped],
+        ).fetchone()[0]
+        conn.execute(
+            "UPDATE identity.customer_keys SET customer_key = ? WHERE customer_key = ?",
+            [survivor, stopped],
+        )
+        conn.execute(
+            "INSERT INTO identity.customer_key_history "
+            "(customer_key, event, related_key, records, run_id, recorded_at) "
+            "VALUES (?, 'merged', ?, 1, 'test-merge', now())",
+            [stopped, survivor],
+        )
+    assert build_profile(paths).success
+    with connect(paths.warehouse, read_only=True) as conn:
+        merged = conn.execute(
+            "SELECT sms_opted_out, can_sms FROM marts.customer_contactability "
+            "WHERE customer_key = ?",
+            [survivor],
+        ).fetchone()
+        on_timeline = conn.execute(
+            "SELECT count(*) FROM marts.fct_interactions WHERE channel IN ('push', 'sms')"
+        ).fetchone()[0]
+        gone = conn.execute(
+            "SELECT count(*) FROM marts.customer_contactability WHERE customer_key = ?", [stopped]
+        ).fetchone()[0]
+    assert merged == (True, False)
+    assert on_timeline == len(events) and gone == 0

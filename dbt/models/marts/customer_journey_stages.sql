@@ -3,8 +3,8 @@
 --   applying     an application started or submitted in the lookback, not yet decided
 --   considering  several product interactions in the last 30 days, or a calculator, rates page
 --                or a call about the product
---   aware        any interaction about the product in the lookback (the customer's own: what
---                the platform sent them does not count)
+--   aware        any interaction about the product in the lookback (the customer's own: the
+--                platform's next-best-action sends do not count)
 --   lapsed       held the product before, holds it no longer
 -- The first rule that applies wins; customers with no relation to a product have no row for it.
 
@@ -37,7 +37,7 @@ signals as (
     where f.occurred_at < b.as_of
         and f.occurred_at >= {{ dbt.dateadd('day', -var('lookback_days'), 'b.as_of') }}
         and f.product_topic is not null
-        and {{ shows_interest('f.interaction_type') }}
+        and {{ shows_interest('f.interaction_type', 'f.detail') }}
     group by f.customer_key, f.product_topic
 ),
 
