@@ -151,29 +151,45 @@ def _credit(
 # --- rule-based models -----------------------------------------------------------------------
 
 
+# Each model has a public form over journeys and a private one over the per-touch table, which
+# ``attribute`` builds once for all seven.
+
+
 def first_touch(journeys: pd.DataFrame) -> pd.Series:
     """Each conversion credited to its journey's first touch."""
-    touches = _touches(journeys)
+    return _first_touch(_touches(journeys))
+
+
+def _first_touch(touches: pd.DataFrame) -> pd.Series:
     return _credit(touches, (touches["position"] == 0).astype(float))
 
 
 def last_touch(journeys: pd.DataFrame) -> pd.Series:
     """Each conversion credited to its journey's last touch."""
-    touches = _touches(journeys)
+    return _last_touch(_touches(journeys))
+
+
+def _last_touch(touches: pd.DataFrame) -> pd.Series:
     return _credit(touches, (touches["position"] == touches["length"] - 1).astype(float))
 
 
 def linear(journeys: pd.DataFrame) -> pd.Series:
     """Each conversion split evenly across its journey's touches."""
-    touches = _touches(journeys)
+    return _linear(_touches(journeys))
+
+
+def _linear(touches: pd.DataFrame) -> pd.Series:
     return _credit(touches, 1.0 / touches["length"])
 
 
 def time_decay(journeys: pd.DataFrame, half_life_days: float = 7.0) -> pd.Series:
     """Each conversion split by ``2 ** (-days_before / half_life_days)``, normalised per journey."""
+    return _time_decay(_touches(journeys, days=True), half_life_days)
+
+
+def _time_decay(touches: pd.DataFrame, half_life_days: float) -> pd.Series:
     if not half_life_days > 0:
         raise ValueError("half_life_days must be positive")
-    touches = _touches(journeys, days=True)
     days = touches["days_before"]
     # Relative to the journey's newest touch (weight 1), so old journeys cannot underflow to 0/0.
     newest = days.groupby(touches["journey"]).transform("min")
@@ -186,9 +202,12 @@ def position_based(
 ) -> pd.Series:
     """U-shaped: ``first_share`` and ``last_share`` to the ends, the rest to the middle touches;
     a single touch takes all, two touches split 50/50."""
+    return _position_based(_touches(journeys), first_share, last_share)
+
+
+def _position_based(touches: pd.DataFrame, first_share: float, last_share: float) -> pd.Series:
     if first_share < 0 or last_share < 0 or first_share + last_share > 1:
         raise ValueError("first_share and last_share must be non-negative and sum to at most 1")
-    touches = _touches(journeys)
     position, length = touches["position"].to_numpy(), touches["length"].to_numpy()
     middle = (1.0 - first_share - last_share) / np.maximum(length - 2, 1)
     fraction = np.select(
@@ -233,7 +252,10 @@ def _conversion_probability(counts: np.ndarray, removed: int | None = None) -> f
 
 def markov_removal_effects(journeys: pd.DataFrame) -> pd.Series:
     """``1 - P_without_t / P`` for every touchpoint t (all 0 if P is 0), sorted."""
-    touches = _touches(journeys)
+    return _removal_effects(_touches(journeys))
+
+
+def _removal_effects(touches: pd.DataFrame) -> pd.Series:
     universe = _universe(touches)
     counts = _transition_counts(touches, universe)
     effects = pd.Series(0.0, index=universe, name="removal_effect")
@@ -249,8 +271,11 @@ def markov_removal_effects(journeys: pd.DataFrame) -> pd.Series:
 
 def markov(journeys: pd.DataFrame) -> pd.Series:
     """Removal effects of the converting journeys' touchpoints, normalised, x total conversions."""
-    touches = _touches(journeys)
-    effects = markov_removal_effects(journeys)
+    return _markov(_touches(journeys))
+
+
+def _markov(touches: pd.DataFrame) -> pd.Series:
+    effects = _removal_effects(touches)
     converting = effects.index.isin(touches.loc[touches["converted"], "touchpoint"].unique())
     effects = effects.where(converting, 0.0)
     total = effects.sum()
@@ -277,7 +302,10 @@ def shapley(journeys: pd.DataFrame) -> pd.Series:
 
     Journeys sharing a set split identically, so splitting journey by journey (vectorised, no
     per-set keys) gives the same sums as grouping by set first."""
-    touches = _touches(journeys)
+    return _shapley(_touches(journeys))
+
+
+def _shapley(touches: pd.DataFrame) -> pd.Series:
     distinct = touches[touches["converted"]].drop_duplicates(["journey", "touchpoint"])
     members = distinct.groupby("journey")["touchpoint"].transform("size")
     return _credit(distinct, 1.0 / members, _universe(touches))
@@ -320,15 +348,16 @@ def _shapley_by_enumeration(journeys: pd.DataFrame) -> pd.Series:
 # --- all models ------------------------------------------------------------------------------
 
 
-def _model_credits(journeys: pd.DataFrame, params: AttributionParams) -> dict[str, pd.Series]:
+def _model_credits(touches: pd.DataFrame, params: AttributionParams) -> dict[str, pd.Series]:
+    first, last = params.first_share, params.last_share
     return {
-        "first_touch": first_touch(journeys),
-        "last_touch": last_touch(journeys),
-        "linear": linear(journeys),
-        "time_decay": time_decay(journeys, params.half_life_days),
-        "position_based": position_based(journeys, params.first_share, params.last_share),
-        "markov": markov(journeys),
-        "shapley": shapley(journeys),
+        "first_touch": _first_touch(touches),
+        "last_touch": _last_touch(touches),
+        "linear": _linear(touches),
+        "time_decay": _time_decay(touches, params.half_life_days),
+        "position_based": _position_based(touches, first, last),
+        "markov": _markov(touches),
+        "shapley": _shapley(touches),
     }
 
 
@@ -338,8 +367,9 @@ def attribute(
     """Long table: model, touchpoint, credit (conversions credited; for each model the credits sum
     to the total weighted conversions), share (credit / total conversions; NaN when there are
     none). Models in ``MODELS`` order, touchpoints sorted."""
-    total = _total_conversions(_touches(journeys))
-    credits = _model_credits(journeys, params)
+    touches = _touches(journeys, days=True)  # once, for all seven models
+    total = _total_conversions(touches)
+    credits = _model_credits(touches, params)
     frames = [
         pd.DataFrame(
             {
