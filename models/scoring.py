@@ -18,7 +18,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from dagster_project.warehouse import quote_literal
+from dagster_project.warehouse import quote_literal, transaction
 from models.registry import LoadedModel
 
 SCORES_TABLE = "scoring.customer_scores"
@@ -140,8 +140,7 @@ def score_customers(
                 blocks[columns] = loaded.model.base(chunk.select(list(columns)).to_pandas())
             tables[name].append(_score_chunk(chunk, loaded, blocks[columns], reason_codes))
     summaries = []
-    conn.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(conn):
         conn.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
         for name, parts in tables.items():
             # A bulk CREATE TABLE AS per model: far cheaper than deleting and inserting rows.
@@ -168,8 +167,4 @@ def score_customers(
                 )
             )
         _replace_union_view(conn)
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
     return summaries

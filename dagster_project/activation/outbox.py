@@ -17,6 +17,8 @@ from datetime import datetime, timedelta
 import duckdb
 import pandas as pd
 
+from ..warehouse import transaction
+
 OUTBOX = "activation.outbox"
 ACTION_LOG = "activation.action_log"
 CONTACT_HISTORY = "activation.contact_history"
@@ -83,8 +85,7 @@ def enqueue(conn: duckdb.DuckDBPyConnection, now: datetime, run_id: str) -> int:
     ensure_tables(conn)
     now = _naive(now)
     actions = ", ".join(f"'{a}'" for a in DELIVERABLE)
-    conn.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(conn):
         new = conn.execute(
             f"""
             INSERT INTO {OUTBOX}
@@ -103,10 +104,6 @@ def enqueue(conn: duckdb.DuckDBPyConnection, now: datetime, run_id: str) -> int:
                 f"INSERT INTO {ACTION_LOG} VALUES (?, 'queued', 0, ?, NULL, ?)",
                 [(d, now, run_id) for (d,) in new],
             )
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
     return len(new)
 
 
@@ -154,25 +151,21 @@ def record(
         }
     )
     conn.register("changes", frame)
-    conn.execute("BEGIN TRANSACTION")
     try:
-        conn.execute(
-            f"""
-            UPDATE {OUTBOX} AS o SET state = c.state, attempts = c.attempt,
-                next_attempt_at = c.next_attempt_at,
-                last_error = CASE WHEN c.state = 'delivered' THEN NULL ELSE c.detail END,
-                updated_at = ?
-            FROM changes AS c WHERE o.decision_id = c.decision_id
-            """,
-            [now],
-        )
-        conn.execute(
-            f"INSERT INTO {ACTION_LOG} SELECT decision_id, state, attempt, ?, detail, ? FROM changes",
-            [now, run_id],
-        )
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
+        with transaction(conn):
+            conn.execute(
+                f"""
+                UPDATE {OUTBOX} AS o SET state = c.state, attempts = c.attempt,
+                    next_attempt_at = c.next_attempt_at,
+                    last_error = CASE WHEN c.state = 'delivered' THEN NULL ELSE c.detail END,
+                    updated_at = ?
+                FROM changes AS c WHERE o.decision_id = c.decision_id
+                """,
+                [now],
+            )
+            conn.execute(
+                f"INSERT INTO {ACTION_LOG} SELECT decision_id, state, attempt, ?, detail, ? FROM changes",
+                [now, run_id],
+            )
     finally:
         conn.unregister("changes")

@@ -10,6 +10,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from ..warehouse import transaction
 from . import charts
 from .attribution import attribute
 from .funnels import friction_points, funnel, stage_entries
@@ -90,13 +91,8 @@ def run_journey_analytics(
     }
     if validation is not None:
         frames["attribution_validation"] = validation
-    conn.execute("BEGIN TRANSACTION")  # readers see the old tables or all the new ones
-    try:
+    with transaction(conn):
         tables = {name: _store(conn, name, frame) for name, frame in frames.items()}
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
     lap("store")
 
     folder = data_root / FOLDER

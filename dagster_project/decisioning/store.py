@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from ..warehouse import quote_literal
+from ..warehouse import quote_literal, transaction
 
 ACTIONS_TABLE = "decisioning.next_best_actions"
 
@@ -59,8 +59,7 @@ def store_decisions(
 ) -> StoredDecisions:
     plan = plan.assign(decision_run_id=run_id)
     conn.execute(_DDL)
-    conn.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(conn):
         conn.register("plan", plan)
         before = conn.execute(f"SELECT count(*) FROM {ACTIONS_TABLE}").fetchone()[0]
         conn.execute(
@@ -69,10 +68,6 @@ def store_decisions(
         )
         new = conn.execute(f"SELECT count(*) FROM {ACTIONS_TABLE}").fetchone()[0] - before
         conn.unregister("plan")
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
     export_dir.mkdir(parents=True, exist_ok=True)
     stem = (
         export_dir

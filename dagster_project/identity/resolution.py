@@ -17,7 +17,7 @@ import pandas as pd
 import splink
 
 from ..settings import DataPaths
-from ..warehouse import table_exists
+from ..warehouse import table_exists, transaction
 from .customer_keys import assign_customer_keys
 from .graph import components
 from .normalise import NORMALISED_COLUMNS
@@ -280,40 +280,36 @@ def _write_keys(
     conn.register("_devices", devices[["record_id", "shared_device"]])
     conn.register("_history", assignment.history)
     at = resolved_at.astimezone(UTC).replace(tzinfo=None)
-    conn.execute("BEGIN TRANSACTION")
     try:
-        conn.execute(
-            """
-            CREATE OR REPLACE TABLE identity.customer_keys AS
-            SELECT k.record_id,
-                split_part(k.record_id, ':', 1) AS source_table,
-                substr(k.record_id, strpos(k.record_id, ':') + 1) AS source_id,
-                k.customer_key,
-                coalesce(d.shared_device, false) AS shared_device,
-                CAST(? AS VARCHAR) AS run_id,
-                CAST(? AS TIMESTAMP) AS resolved_at
-            FROM _keys AS k LEFT JOIN _devices AS d USING (record_id)
-            WHERE k.record_id NOT LIKE 'login:%'
-            ORDER BY k.customer_key, k.record_id
-            """,
-            [run_id, at],
-        )
-        conn.execute(
-            """
-            CREATE TABLE IF NOT EXISTS identity.customer_key_history (
-                customer_key VARCHAR, event VARCHAR, related_key VARCHAR, records BIGINT,
-                run_id VARCHAR, recorded_at TIMESTAMP)
-            """
-        )
-        conn.execute(
-            "INSERT INTO identity.customer_key_history "
-            "SELECT customer_key, event, related_key, records, ?, ? FROM _history",
-            [run_id, at],
-        )
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
+        with transaction(conn):
+            conn.execute(
+                """
+                CREATE OR REPLACE TABLE identity.customer_keys AS
+                SELECT k.record_id,
+                    split_part(k.record_id, ':', 1) AS source_table,
+                    substr(k.record_id, strpos(k.record_id, ':') + 1) AS source_id,
+                    k.customer_key,
+                    coalesce(d.shared_device, false) AS shared_device,
+                    CAST(? AS VARCHAR) AS run_id,
+                    CAST(? AS TIMESTAMP) AS resolved_at
+                FROM _keys AS k LEFT JOIN _devices AS d USING (record_id)
+                WHERE k.record_id NOT LIKE 'login:%'
+                ORDER BY k.customer_key, k.record_id
+                """,
+                [run_id, at],
+            )
+            conn.execute(
+                """
+                CREATE TABLE IF NOT EXISTS identity.customer_key_history (
+                    customer_key VARCHAR, event VARCHAR, related_key VARCHAR, records BIGINT,
+                    run_id VARCHAR, recorded_at TIMESTAMP)
+                """
+            )
+            conn.execute(
+                "INSERT INTO identity.customer_key_history "
+                "SELECT customer_key, event, related_key, records, ?, ? FROM _history",
+                [run_id, at],
+            )
     finally:
         for name in ("_keys", "_devices", "_history"):
             conn.unregister(name)

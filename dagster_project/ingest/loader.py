@@ -23,7 +23,7 @@ from pathlib import Path
 
 import duckdb
 
-from ..warehouse import quote_identifier, quote_literal
+from ..warehouse import quote_identifier, quote_literal, transaction
 from .contracts import SourceContract
 from .readers import READERS, csv_rejected_lines, file_format
 from .validation import validated_select
@@ -336,8 +336,7 @@ def _commit(
         if has_dups
         else ""
     )
-    conn.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(conn):
         conn.execute(
             f"""
             INSERT INTO raw.{contract.name}
@@ -387,7 +386,3 @@ def _commit(
                 "INSERT INTO audit.ingested_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 rows,
             )
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
