@@ -16,7 +16,7 @@ import itertools
 import duckdb
 import pandas as pd
 
-from .journeys import SHOWS_INTEREST, TIMELINE
+from .journeys import TIMELINE
 
 STEPS = ("aware", "considering", "applying", "converted")
 ABANDON_DAYS = 14
@@ -28,7 +28,7 @@ WITH product_touches AS (
             PARTITION BY customer_key, product_topic ORDER BY occurred_at
         ) AS two_before
     FROM {timeline}
-    WHERE product_topic IS NOT NULL AND {shows_interest}
+    WHERE product_topic IS NOT NULL AND shows_interest
 ),
 firsts AS (
     SELECT customer_key, product,
@@ -57,7 +57,7 @@ FROM firsts
 
 def stage_entries(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Per (customer, product): when they entered each funnel step (NaT: never)."""
-    return conn.execute(_ENTERED.format(timeline=TIMELINE, shows_interest=SHOWS_INTEREST)).df()
+    return conn.execute(_ENTERED.format(timeline=TIMELINE)).df()
 
 
 def funnel(entries: pd.DataFrame) -> pd.DataFrame:

@@ -18,15 +18,9 @@ import pandas as pd
 TIMELINE = "marts.fct_interactions"
 CONVERSION = "application_started"
 LOOKBACK_DAYS = 30
-# Interaction types that are no touch: nothing arrived, or the customer said stop.
+# Interaction types that are no touch: nothing arrived, or the customer said stop. (Whether an
+# interaction shows interest is the timeline's own column, ``shows_interest``.)
 NOT_A_TOUCH = "_(failed|bounce|opt_out|unsubscribe)$"
-# A sign of the customer's interest (for funnel stages): the rule of dbt's shows_interest macro,
-# which also leaves out the platform's own next-best-action sends.
-SHOWS_INTEREST = (
-    f"NOT regexp_matches(interaction_type, '{NOT_A_TOUCH}') "
-    "AND interaction_type NOT IN ('push_send', 'sms_send') "
-    "AND NOT (interaction_type = 'email_send' AND coalesce(detail, '') LIKE 'nba-%')"
-)
 
 _JOURNEYS = """
 WITH touches AS (

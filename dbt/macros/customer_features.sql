@@ -34,7 +34,7 @@ activity as (
         {% for product in product_topics() %}
         {% for window in windows %}
         count(case when product_topic = '{{ product }}' and age_days < {{ window }}
-            and {{ shows_interest('interaction_type', 'detail') }} then 1 end)
+            and shows_interest then 1 end)
             as {{ product }}_intent_{{ window }}d,
         {% endfor %}
         {% endfor %}

@@ -69,6 +69,13 @@ def _warehouse(path: Path) -> duckdb.DuckDBPyConnection:
     conn.register("toy_timeline", frame)
     conn.execute("CREATE TABLE marts.fct_interactions AS SELECT * FROM toy_timeline")
     conn.unregister("toy_timeline")
+    # As dbt marks the timeline: F's push send and failed SMS are not the customer's doing.
+    conn.execute(
+        "ALTER TABLE marts.fct_interactions ADD COLUMN shows_interest BOOLEAN DEFAULT true"
+    )
+    conn.execute(
+        "UPDATE marts.fct_interactions SET shows_interest = false WHERE customer_key = 'F'"
+    )
     return conn
 
 

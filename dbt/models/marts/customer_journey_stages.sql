@@ -37,7 +37,7 @@ signals as (
     where f.occurred_at < b.as_of
         and f.occurred_at >= {{ dbt.dateadd('day', -var('lookback_days'), 'b.as_of') }}
         and f.product_topic is not null
-        and {{ shows_interest('f.interaction_type', 'f.detail') }}
+        and f.shows_interest
     group by f.customer_key, f.product_topic
 ),
 

@@ -10,6 +10,7 @@ select
     i.interaction_type,
     i.product_topic,
     i.detail,
+    {{ shows_interest('i.interaction_type', 'i.detail') }} as shows_interest,
     i.source_table,
     i.record_id,
     i._source_file,
