@@ -38,6 +38,7 @@ from dagster_project.demo.product_catalogue import PRODUCT_PROFILES
 from dagster_project.demo.propensities import PROPENSITIES_FILE
 from dagster_project.demo.random_streams import stream
 from dagster_project.demo.truth import load_persons, load_record_links
+from dagster_project.identity.evaluation import truth_labels
 from dagster_project.ingest.contracts import MESSAGING_EVENTS, PRODUCTS
 from dagster_project.settings import DataPaths
 from dagster_project.warehouse import connect
@@ -98,15 +99,12 @@ def _people_by_key(paths: DataPaths, keys: list[str]) -> pd.Series:
         return pd.Series(dtype=object)
     with connect(paths.warehouse, read_only=True) as conn:
         records = conn.execute(
-            "SELECT customer_key, source_table, source_id FROM identity.customer_keys "
+            "SELECT customer_key, record_id FROM identity.customer_keys "
             "WHERE list_contains(?, customer_key)",
             [sorted(set(keys))],
         ).df()
-    links = load_record_links(paths).rename(
-        columns={"table": "source_table", "record_id": "source_id"}
-    )
-    owners = records.merge(links, on=["source_table", "source_id"])
-    counts = owners.groupby(["customer_key", "person_id"]).size().rename("n").reset_index()
+    records["person_id"] = records["record_id"].map(truth_labels(paths.truth))
+    counts = records.groupby(["customer_key", "person_id"]).size().rename("n").reset_index()
     majority = counts.sort_values(["customer_key", "n"], ascending=[True, False])
     return majority.drop_duplicates("customer_key").set_index("customer_key")["person_id"]
 
