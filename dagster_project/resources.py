@@ -1,4 +1,4 @@
-"""Dagster resources: the one place that turns settings into connections."""
+"""Dagster resources: the one place that turns settings into connections and validated config."""
 
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -6,7 +6,8 @@ from contextlib import contextmanager
 import dagster as dg
 import duckdb
 
-from .settings import DataPaths, data_paths
+from .decisioning.config import ConfigError, MarketingConfig, load_marketing_config
+from .settings import DataPaths, config_dir, data_paths
 from .warehouse import connect
 
 WAREHOUSE_POOL = "warehouse"
@@ -25,3 +26,20 @@ class WarehouseResource(dg.ConfigurableResource):
     def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
         with connect(self.paths.warehouse, read_only=read_only) as conn:
             yield conn
+
+
+class MarketingConfigResource(dg.ConfigurableResource):
+    """Marketing's YAML (offers, channels, contact policy); unset means ``JOURNEY_CONFIG_DIR`` or
+    ``config/``. Read fresh by every run, so an edit applies to the next decision."""
+
+    config_dir: str | None = None
+
+    def load(self, consequence: str) -> MarketingConfig:
+        """The validated config, or a Dagster failure whose message lists every problem and says
+        what the failure left alone (``consequence``)."""
+        try:
+            return load_marketing_config(config_dir(self.config_dir))
+        except ConfigError as error:
+            raise dg.Failure(
+                description=f"Invalid marketing config; {consequence}.\n{error}"
+            ) from error

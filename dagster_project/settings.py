@@ -39,3 +39,46 @@ def config_dir(override: str | os.PathLike[str] | None = None) -> Path:
     """Marketing's YAML: an explicit folder, else ``JOURNEY_CONFIG_DIR``, else ``config/``."""
     chosen = override or os.environ.get("JOURNEY_CONFIG_DIR") or REPO_ROOT / "config"
     return Path(chosen).expanduser().resolve()
+
+
+# The shared vocabulary. Every stage, the tests and (as vars in dbt/dbt_project.yml, checked equal
+# by tests/test_vocabulary.py) the dbt project use these words; nothing else spells them out.
+PRODUCTS = ("mortgage", "credit_card", "savings", "insurance", "personal_loan")
+HELD_PRODUCTS = (*PRODUCTS, "current_account")
+CONSENT_CHANNELS = ("email", "sms", "push", "phone")
+OUTBOUND_CHANNELS = ("email", "sms", "push")  # contacts: consent, caps and quiet hours apply
+WEB = "web"  # passive: the offer shown on the site and app, never counted as a contact
+ADVISOR = "advisor"  # internal: a task for the customer's advisor, capped per advisor
+# What a decision row can be; activation delivers the first three (control and no_action are
+# recorded, never sent).
+ACTIONS = ("contact", "web", "advisor_task", "control", "no_action")
+DELIVERABLE_ACTIONS = ACTIONS[:3]
+# Channels of the unified timeline (marts.fct_interactions).
+TIMELINE_CHANNELS = ("web", "app", "contact_centre", "email", "push", "sms", "branch", "outcomes")
+# The campaign id of every email the platform sends is this prefix and the offer id; dbt and the
+# analytics tell the platform's own sends from earlier campaigns by it.
+NBA_CAMPAIGN_PREFIX = "nba-"
+
+# The ML stage's one name: its Dagster group, its asset key prefix and its warehouse schema.
+ML = "ml"
+SCORES_TABLE = f"{ML}.customer_scores"
+# Each registered model and the dbt training-label model it learns from.
+MODEL_LABEL_TABLES = {
+    "offer_propensity": "offer_response_labels",
+    "channel_response": "channel_response_labels",
+    "churn_risk": "churn_labels",
+}
+
+
+def model_scores_table(model: str) -> str:
+    return f"{ML}.{model}_scores"
+
+
+def dbt_vars() -> dict[str, object]:
+    """The vocabulary as the dbt project's vars."""
+    return {
+        "products": list(PRODUCTS),
+        "response_channels": list(OUTBOUND_CHANNELS),
+        "consent_channels": list(CONSENT_CHANNELS),
+        "nba_campaign_prefix": NBA_CAMPAIGN_PREFIX,
+    }

@@ -22,6 +22,10 @@ from models.mlflow_store import connect_mlflow
 if TYPE_CHECKING:
     from mlflow import MlflowClient
 
+# The promotion gate's defaults: the metric compared on the same holdout, and by how much a
+# challenger must beat the champion on it.
+GATE_METRIC = "roc_auc"
+GATE_MARGIN = 0.002
 CHAMPION = "champion"
 CHALLENGER = "challenger"
 REPLACED_TAG = "replaced_champion_version"

@@ -1,4 +1,4 @@
-"""Score every customer with each model's champion and write ``scoring.customer_scores``.
+"""Score every customer with each model's champion and write ``ml.customer_scores``.
 
 One row per customer and model (offer propensity: per offer; channel response: per channel the
 model was trained on). Reason codes are computed, with approximate contributions, for the row
@@ -18,14 +18,14 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
+from dagster_project.settings import ML, SCORES_TABLE, model_scores_table
 from dagster_project.warehouse import quote_literal, transaction
 from models.registry import LoadedModel
 
-SCORES_TABLE = "scoring.customer_scores"
 FEATURES_TABLE = "marts.customer_features"
 CHUNK_CUSTOMERS = 250_000
 
-SCHEMA = "scoring"
+SCHEMA = ML
 # Columns every model's score table has, in order; customer_scores is their union.
 _COLUMNS = """
     CAST(customer_key AS VARCHAR) AS customer_key,
@@ -39,10 +39,6 @@ _COLUMNS = """
     CAST({scored_at} AS TIMESTAMP) AS scored_at,
     CAST({run_id} AS VARCHAR) AS scoring_run_id
 """
-
-
-def model_scores_table(name: str) -> str:
-    return f"{SCHEMA}.{name}_scores"
 
 
 @dataclass(frozen=True)

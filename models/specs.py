@@ -14,9 +14,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from dagster_project.ingest.contracts import PRODUCTS
+from dagster_project.settings import MODEL_LABEL_TABLES, OUTBOUND_CHANNELS, PRODUCTS
 
-CHANNELS = ("email", "sms", "push")
+CHANNELS = OUTBOUND_CHANNELS
 INTENT_WINDOWS = (7, 30, 90)
 
 # Columns of customer_features that are keys or raw timestamps, never model inputs.
@@ -44,7 +44,7 @@ class ModelSpec:
 
 OFFER_PROPENSITY = ModelSpec(
     name="offer_propensity",
-    labels_table="training.offer_response_labels",
+    labels_table=f"training.{MODEL_LABEL_TABLES['offer_propensity']}",
     label="applied",
     subject="offer",
     subjects=PRODUCTS,
@@ -53,7 +53,7 @@ OFFER_PROPENSITY = ModelSpec(
 )
 CHANNEL_RESPONSE = ModelSpec(
     name="channel_response",
-    labels_table="training.channel_response_labels",
+    labels_table=f"training.{MODEL_LABEL_TABLES['channel_response']}",
     label="engaged",
     subject="channel",
     subjects=CHANNELS,
@@ -61,7 +61,7 @@ CHANNEL_RESPONSE = ModelSpec(
 )
 CHURN_RISK = ModelSpec(
     name="churn_risk",
-    labels_table="training.churn_labels",
+    labels_table=f"training.{MODEL_LABEL_TABLES['churn_risk']}",
     label="churned",
     subject=None,
     description="Probability a customer holding products closes one within the label window.",

@@ -143,7 +143,8 @@ def test_decisioning_activation_and_micro_batch_are_wired() -> None:
 
 
 def test_a_micro_batch_takes_only_what_new_files_can_change() -> None:
-    from dagster_project.micro_batch import affected_by, micro_batch_job
+    from dagster_project.pipeline.jobs import micro_batch_job
+    from dagster_project.pipeline.sensors import affected_by
     from dagster_project.quality.checks import gx_checks
 
     repository = defs.get_repository_def()

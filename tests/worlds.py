@@ -10,7 +10,7 @@ import dagster as dg
 
 from dagster_project.demo import WorldConfig, generate_world
 from dagster_project.identity.person_records import build_person_records
-from dagster_project.identity.resolution import resolve_identities, train_identity_model
+from dagster_project.identity.stage import resolve_identities, train_identity_model
 from dagster_project.ingest.contracts import CONTRACTS
 from dagster_project.ingest.loader import load_source
 from dagster_project.profile.assets import dbt_resource, profile_models

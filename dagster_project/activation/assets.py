@@ -4,10 +4,10 @@ from datetime import UTC, datetime
 
 import dagster as dg
 
-from ..decisioning.assets import NEXT_BEST_ACTIONS, marketing_config_or_failure
-from ..resources import WAREHOUSE_POOL, WarehouseResource
+from ..decisioning.assets import NEXT_BEST_ACTIONS
+from ..resources import WAREHOUSE_POOL, MarketingConfigResource, WarehouseResource
 from ..warehouse import table_exists
-from .dispatcher import build_adapters, dispatch
+from .dispatcher import DISPATCH_LIMIT, build_adapters, dispatch
 from .outbox import RetryPolicy
 from .pending import write_pending
 from .personalisation import export_snapshot
@@ -21,10 +21,9 @@ class DispatchConfig(dg.Config):
     dispatch_at: str | None = None
     # A replayed or simulated world: the clock is the latest decision's, not the wall clock.
     use_decision_clock: bool = False
-    config_dir: str | None = None
-    max_attempts: int = 5
-    first_retry_delay_s: float = 30.0
-    batch_size: int = 10_000
+    max_attempts: int = RetryPolicy.max_attempts
+    first_retry_delay_s: float = RetryPolicy.first_delay_s
+    batch_size: int = DISPATCH_LIMIT
 
 
 def _instant(configured: str | None) -> datetime:
@@ -45,9 +44,12 @@ def _instant(configured: str | None) -> datetime:
     "as idempotency key, failures retried with back-off and then dead-lettered.",
 )
 def deliveries(
-    context: dg.AssetExecutionContext, config: DispatchConfig, warehouse: WarehouseResource
+    context: dg.AssetExecutionContext,
+    config: DispatchConfig,
+    warehouse: WarehouseResource,
+    marketing_config: MarketingConfigResource,
 ) -> dg.MaterializeResult:
-    marketing = marketing_config_or_failure(config.config_dir, "nothing was sent")
+    marketing = marketing_config.load("nothing was sent")
     now = _instant(config.dispatch_at)
     if config.use_decision_clock:
         with warehouse.connect(read_only=True) as conn:

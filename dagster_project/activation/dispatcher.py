@@ -24,6 +24,7 @@ from .outbox import RetryPolicy, StateChange, due, enqueue, record
 PERSONALISATION = "activation.web_personalisation"
 CONTEXT_CALLS = 3
 DISPATCH_BATCH = 200  # rows marked sending, delivered and recorded together
+DISPATCH_LIMIT = 10_000  # due rows one dispatch run takes; the rest wait for the next
 
 
 @dataclass
@@ -117,7 +118,7 @@ def dispatch(
     now: datetime,
     run_id: str,
     retry: RetryPolicy | None = None,
-    limit: int = 10_000,
+    limit: int = DISPATCH_LIMIT,
 ) -> DispatchReport:
     """Queue new decisions, then deliver what is due, a batch at a time.
 

@@ -17,12 +17,12 @@ from datetime import datetime, timedelta
 import duckdb
 import pandas as pd
 
+from ..settings import DELIVERABLE_ACTIONS
 from ..warehouse import transaction
 
 OUTBOX = "activation.outbox"
 ACTION_LOG = "activation.action_log"
 CONTACT_HISTORY = "activation.contact_history"
-DELIVERABLE = ("contact", "web", "advisor_task")
 RETRYABLE = ("queued", "sending", "failed")
 
 _DDL = f"""
@@ -84,7 +84,7 @@ def enqueue(conn: duckdb.DuckDBPyConnection, now: datetime, run_id: str) -> int:
     """Queue every deliverable decision not yet in the outbox (control-group rows never are)."""
     ensure_tables(conn)
     now = _naive(now)
-    actions = ", ".join(f"'{a}'" for a in DELIVERABLE)
+    actions = ", ".join(f"'{a}'" for a in DELIVERABLE_ACTIONS)
     with transaction(conn):
         new = conn.execute(
             f"""

@@ -19,7 +19,6 @@ from .journeys import LOOKBACK_DAYS, load_journeys
 from .outcomes import WINDOW_DAYS, decision_outcomes, first_per_customer, observed
 from .paths import path_conversion, top_paths, with_paths
 from .report import Section, write_chart_page, write_report
-from .validation import caused_conversions, compare_with_truth
 
 SCHEMA = "analytics"
 FOLDER = "analytics"
@@ -76,8 +75,11 @@ def run_journey_analytics(
     outcomes = observed(decision_outcomes(conn))
     effects = incrementality(outcomes, overall=first_per_customer(outcomes))
     lap("incrementality")
-    caused = caused_conversions(journeys, truth) if truth is not None else None
-    validation = compare_with_truth(by_channel, caused) if caused is not None else None
+    validation = None
+    if truth is not None:
+        from ..demo.evaluation import attribution_check
+
+        validation = attribution_check(journeys, by_channel, truth)
 
     conn.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
     frames = {

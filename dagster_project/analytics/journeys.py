@@ -15,25 +15,25 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
+from ..settings import NBA_CAMPAIGN_PREFIX
+
 TIMELINE = "marts.fct_interactions"
 CONVERSION = "application_started"
 LOOKBACK_DAYS = 30
-# Interaction types that are no touch: nothing arrived, or the customer said stop. (Whether an
-# interaction shows interest is the timeline's own column, ``shows_interest``.)
-NOT_A_TOUCH = "_(failed|bounce|opt_out|unsubscribe)$"
 
 _JOURNEYS = """
 WITH touches AS (
     SELECT f.customer_key, f.product_topic AS product, f.occurred_at, f.channel,
         CASE
-            WHEN f.channel = 'email' AND f.detail LIKE 'nba-%' THEN 'nba:' || substr(f.detail, 5)
+            WHEN f.channel = 'email' AND starts_with(f.detail, '{prefix}')
+                THEN 'nba:' || substr(f.detail, {offer_from})
             WHEN f.channel IN ('push', 'sms') AND o.offer_id IS NOT NULL THEN 'nba:' || o.offer_id
             ELSE f.channel
         END AS offer_touch
     FROM {timeline} AS f
     LEFT JOIN ({outbox}) AS o ON f.channel IN ('push', 'sms') AND o.decision_id = f.detail
     WHERE f.product_topic IS NOT NULL AND f.interaction_type NOT LIKE 'application_%'
-        AND NOT regexp_matches(f.interaction_type, '{not_a_touch}')
+        AND f.is_touch
 ),
 conversions AS (
     SELECT customer_key, product_topic AS product, min(occurred_at) AS converted_at
@@ -86,7 +86,8 @@ def load_journeys(
         outbox=outbox,
         conversion=CONVERSION,
         lookback=int(lookback_days),
-        not_a_touch=NOT_A_TOUCH,
+        prefix=NBA_CAMPAIGN_PREFIX,
+        offer_from=len(NBA_CAMPAIGN_PREFIX) + 1,
     )
     journeys = conn.execute(sql).df()
     return journeys.sort_values(["product", "customer_key"], ignore_index=True)

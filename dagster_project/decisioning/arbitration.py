@@ -28,8 +28,8 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
-from ..ingest.contracts import PRODUCTS
-from .config import OUTBOUND_CHANNELS, MarketingConfig
+from ..settings import OUTBOUND_CHANNELS, PRODUCTS
+from .config import MarketingConfig
 from .contact_history import available_channels
 from .eligibility import eligible
 from .quiet_hours import send_times

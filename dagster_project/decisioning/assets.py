@@ -4,12 +4,10 @@ from datetime import UTC, datetime
 
 import dagster as dg
 
-from ..activation.outbox import enqueue
-from ..activation.pending import write_pending
-from ..resources import WAREHOUSE_POOL, WarehouseResource
-from ..settings import config_dir
+from ..resources import WAREHOUSE_POOL, MarketingConfigResource, WarehouseResource
+from ..settings import DELIVERABLE_ACTIONS, ML
 from .arbitration import decide
-from .config import ConfigError, MarketingConfig, load_marketing_config
+from .config import ConfigError
 from .inputs import load_decision_inputs
 from .reasons import fill_reason_codes
 from .store import ACTIONS_TABLE, store_decisions
@@ -22,17 +20,6 @@ class DecisionConfig(dg.Config):
     # The decision instant (UTC, ISO). Unset: the data's own clock, just after the latest
     # interaction the features saw, so a replayed or simulated day decides deterministically.
     decide_at: str | None = None
-    config_dir: str | None = None  # marketing's YAML; unset: JOURNEY_CONFIG_DIR or config/
-
-
-def marketing_config_or_failure(folder: str | None, consequence: str) -> MarketingConfig:
-    """The validated config, or a Dagster failure whose message lists every problem."""
-    try:
-        return load_marketing_config(config_dir(folder))
-    except ConfigError as error:
-        raise dg.Failure(
-            description=f"Invalid marketing config; {consequence}.\n{error}"
-        ) from error
 
 
 def _decision_instant(conn, configured: str | None) -> datetime:
@@ -49,7 +36,7 @@ def _decision_instant(conn, configured: str | None) -> datetime:
     pool=WAREHOUSE_POOL,
     kinds={"duckdb", "python"},
     deps=[
-        dg.AssetKey(["ml", "customer_scores"]),
+        dg.AssetKey([ML, "customer_scores"]),
         dg.AssetKey(["marts", "customer_contactability"]),
         dg.AssetKey(["marts", "customer_journey_stages"]),
         dg.AssetKey(["marts", "dim_customer"]),
@@ -59,11 +46,12 @@ def _decision_instant(conn, configured: str | None) -> datetime:
     "codes, model versions and the policy hash; exported as Parquet and CSV.",
 )
 def next_best_actions(
-    context: dg.AssetExecutionContext, config: DecisionConfig, warehouse: WarehouseResource
+    context: dg.AssetExecutionContext,
+    config: DecisionConfig,
+    warehouse: WarehouseResource,
+    marketing_config: MarketingConfigResource,
 ) -> dg.MaterializeResult:
-    marketing = marketing_config_or_failure(
-        config.config_dir, "nothing was decided and earlier decisions are unchanged"
-    )
+    marketing = marketing_config.load("nothing was decided and earlier decisions are unchanged")
     with warehouse.connect() as conn:
         now = _decision_instant(conn, config.decide_at)
         inputs = load_decision_inputs(conn, now)
@@ -77,9 +65,7 @@ def next_best_actions(
         stored = store_decisions(
             conn, plan, context.run.run_id, warehouse.paths.root / "exports" / "next_best_actions"
         )
-        # Deliverable decisions go straight into the outbox; the due-actions sensor sees them.
-        queued = enqueue(conn, now, context.run.run_id)
-        pending = write_pending(conn, warehouse.paths.root)
+        deliverable = int(plan["action"].isin(DELIVERABLE_ACTIONS).sum())
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": len(plan),
@@ -92,8 +78,8 @@ def next_best_actions(
             "customers": int(plan["customer_key"].nunique()),
             "exports": dg.MetadataValue.json([str(p) for p in stored.exports]),
             "models": dg.MetadataValue.json(inputs.model_versions),
-            "queued_for_delivery": queued,
-            "pending_deliveries": pending.count,
+            # What activation will queue; the due-actions sensor launches it on this number.
+            "deliverable": deliverable,
         }
     )
 

@@ -18,13 +18,11 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from ..settings import OUTBOUND_CHANNELS, PRODUCTS
+
 OFFERS_FILE = "offers.yaml"
 CHANNELS_FILE = "channels.yaml"
 POLICY_FILE = "contact_policy.yaml"
-
-OUTBOUND_CHANNELS = ("email", "sms", "push")  # contacts: consent, caps and quiet hours apply
-WEB = "web"  # passive: the offer shown on the site and app, never counted as a contact
-ADVISOR = "advisor"  # internal: a task for the customer's advisor, capped per advisor
 
 
 class ConfigError(ValueError):
@@ -67,10 +65,10 @@ class Eligibility(Strict):
 
 class Offer(Strict):
     id: str = Field(pattern=r"^[a-z0-9_]+$")
-    product: Literal["mortgage", "credit_card", "savings", "insurance", "personal_loan"]
+    product: Literal[PRODUCTS]  # type: ignore[valid-type]
     value: float = Field(gt=0, description="value of one conversion, in the reporting currency")
     business_weight: float = Field(default=1.0, gt=0)
-    channels: list[Literal["email", "sms", "push"]] = Field(min_length=1)
+    channels: list[Literal[OUTBOUND_CHANNELS]] = Field(min_length=1)  # type: ignore[valid-type]
     template: str = Field(min_length=1)
     starts: date
     ends: date

@@ -13,7 +13,8 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pandas as pd
 
-from .config import OUTBOUND_CHANNELS, ChannelsConfig, ContactPolicy
+from ..settings import OUTBOUND_CHANNELS
+from .config import ChannelsConfig, ContactPolicy
 
 HISTORY_COLUMNS = ("customer_key", "channel", "sent_at", "engaged")
 

@@ -8,8 +8,9 @@ from datetime import datetime
 import duckdb
 import pandas as pd
 
+from ..settings import PRODUCTS, model_scores_table
 from ..warehouse import table_exists
-from .arbitration import PRODUCTS, DecisionInputs
+from .arbitration import DecisionInputs
 from .contact_history import HISTORY_COLUMNS
 
 CONTACT_HISTORY_TABLE = "activation.contact_history"
@@ -49,7 +50,7 @@ ORDER BY f.customer_key
 
 
 def _scores(conn: duckdb.DuckDBPyConnection, model: str) -> tuple[pd.DataFrame, str | None]:
-    table = f"scoring.{model}_scores"
+    table = model_scores_table(model)
     if not table_exists(conn, table):
         return pd.DataFrame(
             columns=["customer_key", "subject", "score", "rank", "reason_codes"]

@@ -21,7 +21,8 @@ from dagster_project.demo.landing_files import APPLICATIONS, DayRows, contract_t
 from dagster_project.demo.noise import NoiseTally, blank, type_names, type_phones
 from dagster_project.demo.population import Population
 from dagster_project.demo.random_streams import stream
-from dagster_project.ingest.contracts import OUTCOMES_APPLICATIONS, PRODUCTS
+from dagster_project.ingest.contracts import OUTCOMES_APPLICATIONS
+from dagster_project.settings import PRODUCTS
 
 STAGES = next(f.allowed for f in OUTCOMES_APPLICATIONS.fields if f.name == "stage")
 _RECOGNISED = 0.9  # applications by customers that carry their customer id

@@ -26,7 +26,6 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from dagster_project.analytics.validation import CAUSED_FILE
 from dagster_project.demo.landing_files import (
     APPLICATIONS,
     EMAIL,
@@ -35,12 +34,16 @@ from dagster_project.demo.landing_files import (
     contract_table,
 )
 from dagster_project.demo.product_catalogue import PRODUCT_PROFILES
-from dagster_project.demo.propensities import PROPENSITIES_FILE
 from dagster_project.demo.random_streams import stream
-from dagster_project.demo.truth import load_persons, load_record_links
-from dagster_project.identity.evaluation import truth_labels
-from dagster_project.ingest.contracts import MESSAGING_EVENTS, PRODUCTS
-from dagster_project.settings import DataPaths
+from dagster_project.demo.truth_files import (
+    CAUSED_FILE,
+    PROPENSITIES_FILE,
+    load_persons,
+    load_record_links,
+    truth_labels,
+)
+from dagster_project.ingest.contracts import MESSAGING_EVENTS
+from dagster_project.settings import NBA_CAMPAIGN_PREFIX, PRODUCTS, DataPaths
 from dagster_project.warehouse import connect
 
 ANSWERED_FILE = "closed_loop_answered.json"
@@ -51,7 +54,7 @@ LOOP_MESSAGING = LandingFile(
 LOOP_APPLICATIONS = LandingFile(
     APPLICATIONS.contract, "csv", APPLICATIONS.record_key, stem="applications_closed_loop"
 )
-ANSWERED_CHANNELS = ("email", "push", "sms")
+ANSWERED_CHANNELS = ("email", "push", "sms")  # the order the loop table prints
 _OPEN_PER_CLICK = {"email": 2.5, "push": 2.5, "sms": 0.0}
 _OPT_OUT = {"email": 0.0, "push": 0.005, "sms": 0.01}  # email unsubscribes: not simulated
 _APPLY_PER_CLICK = 0.5
@@ -233,7 +236,7 @@ def _email_events(emails: pd.DataFrame) -> pa.Table:
         "event_ts": frame["event_ts"],
         "event_type": frame["event_type"],
         "message_id": "<" + frame["decision_id"] + "@journey-orchestrator>",
-        "campaign_id": "nba-" + frame["offer_id"],
+        "campaign_id": NBA_CAMPAIGN_PREFIX + frame["offer_id"],
         "recipient_email": frame["recipient"],
         "product_topic": frame["product"],
         "link_url": frame["link_url"],

@@ -50,7 +50,7 @@ from dagster_project.demo.product_catalogue import (
 )
 from dagster_project.demo.random_streams import hex_ids, stream
 from dagster_project.demo.vocabulary import CITIES, COUNTRY, STREET_NAMES, STREET_SUFFIXES
-from dagster_project.ingest.contracts import CONSENT_CHANNELS, HELD_PRODUCTS
+from dagster_project.settings import CONSENT_CHANNELS, HELD_PRODUCTS
 
 # A duplicate record was typed by someone else, somewhere else, usually in a hurry.
 _DUPLICATE_NOISE = 3.0

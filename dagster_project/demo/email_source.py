@@ -31,7 +31,7 @@ from dagster_project.demo.population import AFFINITY_CHANNELS, Population
 from dagster_project.demo.product_catalogue import PRODUCT_PROFILES
 from dagster_project.demo.random_streams import hex_ids, stream
 from dagster_project.demo.vocabulary import BANK_SITE
-from dagster_project.ingest.contracts import PRODUCTS
+from dagster_project.settings import PRODUCTS
 
 AUDIENCE_SHARE = 0.065  # of the mailing list, per campaign
 _NEWSLETTER_SHARE = 0.2

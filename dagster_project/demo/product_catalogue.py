@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from dagster_project.ingest.contracts import PRODUCTS
+from dagster_project.settings import PRODUCTS
 
 
 @dataclass(frozen=True)

@@ -9,16 +9,12 @@ any channel work better, and some people simply read email but ignore push.
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 
 from dagster_project.demo.formatting import pick
 from dagster_project.demo.intents import IntentEpisodes
 from dagster_project.demo.population import AFFINITY_CHANNELS, Population
-from dagster_project.ingest.contracts import PRODUCTS
-from dagster_project.settings import DataPaths
-
-PROPENSITIES_FILE = "propensities.parquet"
+from dagster_project.settings import PRODUCTS
 
 BASE_LOGIT = -4.0  # an uninterested person with average affinity: about 2%
 INTENT_WEIGHT = 3.5  # a strong intent lifts that to about 30%
@@ -58,8 +54,3 @@ def propensity_table(population: Population, episodes: IntentEpisodes) -> pa.Tab
             "propensity": response_propensity(intent, channel_logit, affinity),
         }
     )
-
-
-def load_propensities(paths: DataPaths) -> pd.DataFrame:
-    """The world's true propensities: person_id, offer, channel, propensity and its inputs."""
-    return pd.read_parquet(paths.truth / PROPENSITIES_FILE)

@@ -14,7 +14,6 @@ from collections import defaultdict
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -32,14 +31,9 @@ from dagster_project.demo.intents import (
 )
 from dagster_project.demo.noise import FIRST_NAMES, e164
 from dagster_project.demo.population import GENDERS, Population
+from dagster_project.demo.truth_files import WORLD_FILE
 from dagster_project.demo.vocabulary import CITIES, COUNTRY, STREET_NAMES, STREET_SUFFIXES, SURNAMES
-from dagster_project.ingest.contracts import PRODUCTS
-from dagster_project.settings import DataPaths
-
-PERSONS_FILE = "persons.parquet"
-RECORD_LINKS_FILE = "record_links.parquet"
-INTENTS_FILE = "intents.parquet"
-WORLD_FILE = "world.json"
+from dagster_project.settings import PRODUCTS, DataPaths
 
 _COMPACT_AT = 1_000_000  # pending links before duplicates are squeezed out
 
@@ -179,16 +173,3 @@ def write_world_json(paths: DataPaths, world: dict[str, Any]) -> None:
     paths.truth.mkdir(parents=True, exist_ok=True)
     text = json.dumps(world, indent=2, sort_keys=True) + "\n"
     (paths.truth / WORLD_FILE).write_text(text, encoding="utf-8")
-
-
-def load_persons(paths: DataPaths) -> pd.DataFrame:
-    return pd.read_parquet(paths.truth / PERSONS_FILE)
-
-
-def load_record_links(paths: DataPaths) -> pd.DataFrame:
-    """table, record_id, person_id: which person each landing record belongs to."""
-    return pd.read_parquet(paths.truth / RECORD_LINKS_FILE)
-
-
-def load_world(paths: DataPaths) -> dict[str, Any]:
-    return json.loads((paths.truth / WORLD_FILE).read_text(encoding="utf-8"))

@@ -24,7 +24,8 @@ from dagster_project.demo.landing_files import WEB, DayRows, contract_table
 from dagster_project.demo.population import PLATFORMS, Population
 from dagster_project.demo.product_catalogue import PRODUCT_PROFILES
 from dagster_project.demo.random_streams import hex_ids, stream, weighted_choice
-from dagster_project.ingest.contracts import PRODUCTS, WEB_EVENTS
+from dagster_project.ingest.contracts import WEB_EVENTS
+from dagster_project.settings import PRODUCTS
 
 EVENT_TYPES = next(f.allowed for f in WEB_EVENTS.fields if f.name == "event_type")
 PAGE_CATEGORIES = next(f.allowed for f in WEB_EVENTS.fields if f.name == "page_category")

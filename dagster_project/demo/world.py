@@ -41,17 +41,20 @@ from dagster_project.demo.landing_files import (
 )
 from dagster_project.demo.noise import NoiseTally
 from dagster_project.demo.population import Population, build_population
-from dagster_project.demo.propensities import PROPENSITIES_FILE, propensity_table
+from dagster_project.demo.propensities import propensity_table
 from dagster_project.demo.random_streams import stream
 from dagster_project.demo.truth import (
-    INTENTS_FILE,
-    PERSONS_FILE,
-    RECORD_LINKS_FILE,
     RecordLinks,
     intents_table,
     persons_table,
     write_truth_table,
     write_world_json,
+)
+from dagster_project.demo.truth_files import (
+    INTENTS_FILE,
+    PERSONS_FILE,
+    PROPENSITIES_FILE,
+    RECORD_LINKS_FILE,
 )
 from dagster_project.demo.web_source import WebSource
 from dagster_project.settings import DataPaths

@@ -4,6 +4,7 @@ from collections.abc import Iterator
 
 import dagster as dg
 
+from ..demo.evaluation import identity_accuracy
 from ..ingest.assets import asset_key
 from ..ingest.contracts import (
     CONTACT_CENTRE_CALLS,
@@ -14,9 +15,10 @@ from ..ingest.contracts import (
 )
 from ..resources import WAREHOUSE_POOL, WarehouseResource
 from .charts import save_cluster_studio, save_model_charts
-from .evaluation import evaluate_customer_keys
+from .linkage import DEFAULT_CONFIG, LinkageConfig, Timer
+from .normalise import DEFAULT_PHONE_REGION
 from .person_records import build_person_records
-from .resolution import (
+from .stage import (
     LINKABLE_TABLE,
     PREDICTIONS_TABLE,
     latest_model,
@@ -24,24 +26,24 @@ from .resolution import (
     resolve_identities,
     train_identity_model,
 )
-from .resolver import ResolverConfig, Timer
 
 GROUP = "identity"
 PERSON_RECORDS = dg.AssetKey(["identity", "person_records"])
 SPLINK_MODEL = dg.AssetKey(["identity", "splink_model"])
 CUSTOMER_KEYS = dg.AssetKey(["identity", "customer_keys"])
+KEY_HISTORY = dg.AssetKey(["identity", "customer_key_history"])
 
 
 class IdentitySettings(dg.Config):
-    phone_region: str = "US"
-    match_threshold: float = 0.95
-    u_max_pairs: float = 2e6
-    seed: int = 42
-    f1_floor: float = 0.97
+    phone_region: str = DEFAULT_PHONE_REGION
+    match_threshold: float = DEFAULT_CONFIG.match_threshold
+    u_max_pairs: float = DEFAULT_CONFIG.u_max_pairs
+    seed: int = DEFAULT_CONFIG.seed
+    f1_floor: float = 0.97  # the identity_accuracy check's floor where truth exists
     incremental: bool = False  # link only records without a key; a full run reconciles
 
-    def resolver(self) -> ResolverConfig:
-        return ResolverConfig(
+    def resolver(self) -> LinkageConfig:
+        return LinkageConfig(
             match_threshold=self.match_threshold, u_max_pairs=self.u_max_pairs, seed=self.seed
         )
 
@@ -110,14 +112,27 @@ def splink_model(config: IdentitySettings, warehouse: WarehouseResource) -> dg.M
     )
 
 
-@dg.asset(
-    key=CUSTOMER_KEYS,
-    group_name=GROUP,
+@dg.multi_asset(
+    name="identity__customer_keys",
+    specs=[
+        dg.AssetSpec(
+            CUSTOMER_KEYS,
+            group_name=GROUP,
+            kinds={"splink", "duckdb"},
+            deps=[SPLINK_MODEL, PERSON_RECORDS],
+            description="One stable customer_key per person-bearing record and per device "
+            "(identity.customer_keys).",
+        ),
+        dg.AssetSpec(
+            KEY_HISTORY,
+            group_name=GROUP,
+            kinds={"duckdb"},
+            deps=[SPLINK_MODEL, PERSON_RECORDS],
+            description="Every key event (created, merged, split, retired) of every identity "
+            "run, appended (identity.customer_key_history).",
+        ),
+    ],
     pool=WAREHOUSE_POOL,
-    kinds={"splink", "duckdb"},
-    deps=[SPLINK_MODEL, PERSON_RECORDS],
-    description="One stable customer_key per person-bearing record and per device "
-    "(identity.customer_keys), with merges and splits in identity.customer_key_history.",
     check_specs=[
         dg.AssetCheckSpec(
             "identity_accuracy",
@@ -143,7 +158,7 @@ def customer_keys(
             f"WHERE record_id IN (SELECT record_id FROM {LINKABLE_TABLE})",
             paths.root / "identity" / "diagnostics" / "cluster_studio.html",
         )
-        evaluation = evaluate_customer_keys(conn, paths.truth)
+        evaluation = identity_accuracy(conn, paths.truth)
     metadata = {
         "dagster/row_count": run.records + run.devices,
         "model_version": model.version,
@@ -172,7 +187,10 @@ def customer_keys(
                 {s: round(a.pair_f1, 4) for s, a in per_source.items()}
             ),
         }
-    yield dg.MaterializeResult(metadata=metadata)
+    yield dg.MaterializeResult(asset_key=CUSTOMER_KEYS, metadata=metadata)
+    yield dg.MaterializeResult(
+        asset_key=KEY_HISTORY, metadata={"key_events": dg.MetadataValue.json(run.key_events)}
+    )
     if evaluation is None:
         yield dg.AssetCheckResult(
             check_name="identity_accuracy",

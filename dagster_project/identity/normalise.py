@@ -58,6 +58,7 @@ NORMALISED_COLUMNS = (
 )
 
 DEFAULT_DATE_FORMATS = ("%Y-%m-%d", "%Y%m%d", "%m/%d/%Y")
+DEFAULT_PHONE_REGION = "US"  # for phones written without +country
 JUNK_VALUES = ("", "n/a", "na", "none", "null", "unknown", "-", "?", "x", "xx", "test")
 
 _ADDRESS_WORDS = {

@@ -9,7 +9,13 @@ from __future__ import annotations
 
 import duckdb
 
-from .normalise import ROLES, distinct_phones, normalised_select, register_lookups
+from .normalise import (
+    DEFAULT_PHONE_REGION,
+    ROLES,
+    distinct_phones,
+    normalised_select,
+    register_lookups,
+)
 
 # The sources carry every identity role but these (their street is one address field).
 INPUT_ROLES = tuple(
@@ -71,7 +77,9 @@ FROM raw.crm__customers WHERE email IS NOT NULL
 """
 
 
-def build_person_records(conn: duckdb.DuckDBPyConnection, phone_region: str = "US") -> int:
+def build_person_records(
+    conn: duckdb.DuckDBPyConnection, phone_region: str = DEFAULT_PHONE_REGION
+) -> int:
     """Create ``identity.person_records`` (normalised) and its side tables; return the count."""
     conn.execute("CREATE SCHEMA IF NOT EXISTS identity")
     conn.execute(_PERSON_INPUT)

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 import splink.comparison_level_library as cll
 import splink.comparison_library as cl
 from splink import SettingsCreator, block_on
-from splink.internals.blocking_rule_creator import BlockingRuleCreator
-from splink.internals.comparison_creator import ComparisonCreator
+
+from .splink_internals import BlockingRuleCreator, ComparisonCreator
 
 
 def _first_name() -> ComparisonCreator:

@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from ..settings import CONSENT_CHANNELS, HELD_PRODUCTS, OUTBOUND_CHANNELS, PRODUCTS
+
 
 class FieldType(StrEnum):
     STRING = "VARCHAR"
@@ -57,10 +59,6 @@ class SourceContract:
     def field_names(self) -> tuple[str, ...]:
         return tuple(f.name for f in self.fields)
 
-
-PRODUCTS = ("mortgage", "credit_card", "savings", "insurance", "personal_loan")
-HELD_PRODUCTS = (*PRODUCTS, "current_account")
-CONSENT_CHANNELS = ("email", "sms", "push", "phone")
 
 S, INT, DEC, BOOL, DATE, TS = (
     FieldType.STRING,
@@ -239,7 +237,9 @@ MESSAGING_EVENTS = SourceContract(
     fields=(
         Field("event_id", S, required=True),
         Field("event_ts", TS, required=True),
-        Field("channel", S, required=True, allowed=("push", "sms")),
+        Field(
+            "channel", S, required=True, allowed=tuple(c for c in OUTBOUND_CHANNELS if c != "email")
+        ),
         Field(
             "event_type",
             S,

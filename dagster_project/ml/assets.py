@@ -8,30 +8,46 @@ import time
 
 import dagster as dg
 
-from models.specs import MODEL_SPECS
-
 from ..resources import WAREHOUSE_POOL, WarehouseResource
+from ..settings import ML, MODEL_LABEL_TABLES
 
-GROUP = "models"  # training, registration and the gate
-SCORING_GROUP = "scoring"  # every customer scored by the champions, and the policy valued
+GROUP = ML  # training, registration, the gate, scoring and the policy's value
 FEATURE_SNAPSHOTS = dg.AssetKey(["training", "customer_feature_snapshots"])
 CUSTOMER_FEATURES = dg.AssetKey(["marts", "customer_features"])
-CUSTOMER_SCORES = dg.AssetKey(["ml", "customer_scores"])
-POLICY_EVALUATION = dg.AssetKey(["ml", "policy_evaluation"])
+CUSTOMER_SCORES = dg.AssetKey([ML, "customer_scores"])
+POLICY_EVALUATION = dg.AssetKey([ML, "policy_evaluation"])
 
-# (registered model name, the dbt label model it trains on). models.specs is plain data: importing
-# it does not load MLflow, XGBoost or scikit-learn.
-MODELS = tuple((spec.name, spec.labels_table.split(".")[1]) for spec in MODEL_SPECS)
+# (registered model name, the dbt label model it trains on).
+MODELS = tuple(MODEL_LABEL_TABLES.items())
 
 
 class ModelTrainingConfig(dg.Config):
-    gate_metric: str = "roc_auc"  # compared between challenger and champion on the same holdout
-    gate_margin: float = 0.002  # the challenger must beat the champion by at least this much
-    seed: int = 42
-    max_depth: int = 5
-    learning_rate: float = 0.08
-    max_rounds: int = 400
-    early_stopping_rounds: int = 30
+    """Overrides only: an unset value is the default of ``models.training.TrainingParams`` or of
+    the gate (``models.registry.GATE_METRIC`` and ``GATE_MARGIN``), written there once."""
+
+    gate_metric: str | None = None  # compared between challenger and champion on the same holdout
+    gate_margin: float | None = None  # the challenger must beat the champion by at least this
+    seed: int | None = None
+    max_depth: int | None = None
+    learning_rate: float | None = None
+    max_rounds: int | None = None
+    early_stopping_rounds: int | None = None
+
+    def training_params(self):  # -> models.training.TrainingParams, imported when training
+        from models.training import TrainingParams
+
+        overrides = {
+            name: value
+            for name in (
+                "seed",
+                "max_depth",
+                "learning_rate",
+                "max_rounds",
+                "early_stopping_rounds",
+            )
+            if (value := getattr(self, name)) is not None
+        }
+        return TrainingParams(**overrides)
 
 
 class ScoringConfig(dg.Config):
@@ -41,7 +57,7 @@ class ScoringConfig(dg.Config):
 
 
 def model_key(name: str) -> dg.AssetKey:
-    return dg.AssetKey(["ml", name])
+    return dg.AssetKey([ML, name])
 
 
 def _mlflow_run_url(run_id: str, experiment_id: str) -> str:
@@ -61,18 +77,12 @@ def _model_asset(name: str, labels: str) -> dg.AssetsDefinition:
         "the same holdout.",
     )
     def train(config: ModelTrainingConfig, warehouse: WarehouseResource) -> dg.MaterializeResult:
+        from models.registry import GATE_MARGIN, GATE_METRIC
         from models.specs import model_spec
-        from models.training import TrainingParams
         from models.training_run import train_and_register
         from models.training_sets import TrainingDataError
 
-        params = TrainingParams(
-            max_depth=config.max_depth,
-            learning_rate=config.learning_rate,
-            max_rounds=config.max_rounds,
-            early_stopping_rounds=config.early_stopping_rounds,
-            seed=config.seed,
-        )
+        params = config.training_params()
         started = time.perf_counter()
         try:
             with warehouse.connect(read_only=True) as conn:
@@ -81,8 +91,8 @@ def _model_asset(name: str, labels: str) -> dg.AssetsDefinition:
                     warehouse.paths.root,
                     model_spec(name),
                     params,
-                    config.gate_metric,
-                    config.gate_margin,
+                    config.gate_metric or GATE_METRIC,
+                    GATE_MARGIN if config.gate_margin is None else config.gate_margin,
                 )
         except TrainingDataError as error:
             raise dg.Failure(description=str(error)) from error
@@ -112,16 +122,18 @@ def _model_asset(name: str, labels: str) -> dg.AssetsDefinition:
 
 
 model_assets = [_model_asset(name, labels) for name, labels in MODELS]
+# What retraining materializes: each model trained, registered and gated.
+MODEL_TRAINING = dg.AssetSelection.assets(*(model_key(name) for name, _ in MODELS))
 
 
 @dg.asset(
     key=CUSTOMER_SCORES,
-    group_name=SCORING_GROUP,
+    group_name=GROUP,
     pool=WAREHOUSE_POOL,
     kinds={"xgboost", "duckdb"},
     deps=[CUSTOMER_FEATURES, *(model_key(name) for name, _ in MODELS)],
     description="Every customer scored by each model's champion (models:/<name>@champion) into "
-    "scoring.customer_scores, with the model version and reason codes. A champion that fails "
+    "ml.customer_scores, with the model version and reason codes. A champion that fails "
     "to load fails the run and leaves the previous scores in place.",
 )
 def customer_scores(
@@ -135,7 +147,7 @@ def customer_scores(
         champions = {name: load_champion(name, warehouse.paths.root) for name, _ in MODELS}
     except ModelLoadError as error:
         raise dg.Failure(
-            description=f"{error}. The previous scores in scoring.customer_scores are unchanged."
+            description=f"{error}. The previous scores in ml.customer_scores are unchanged."
         ) from error
     started = time.perf_counter()
     with warehouse.connect() as conn:
@@ -153,7 +165,7 @@ def customer_scores(
 
 @dg.asset(
     key=POLICY_EVALUATION,
-    group_name=SCORING_GROUP,
+    group_name=GROUP,
     pool=WAREHOUSE_POOL,
     kinds={"mlflow"},
     deps=[CUSTOMER_SCORES],
@@ -162,15 +174,22 @@ def customer_scores(
     "to the MLflow experiment policy_evaluation. Skipped where there is no demo truth.",
 )
 def policy_evaluation(warehouse: WarehouseResource) -> dg.MaterializeResult:
-    from models.policy_evaluation import evaluate_policies, log_policy_values
+    from models.policy_log import log_policy_values
+
+    from ..demo.evaluation import policy_value
 
     with warehouse.connect(read_only=True) as conn:
-        values = evaluate_policies(conn, warehouse.paths.truth)
+        values = policy_value(conn, warehouse.paths.truth)
         if values is None:
             return dg.MaterializeResult(
                 metadata={"note": "no demo truth in this data directory; nothing to value"}
             )
-        run_id = log_policy_values(conn, warehouse.paths.root, values)
+        run_id = log_policy_values(
+            conn,
+            warehouse.paths.root,
+            values.as_metrics(),
+            {"best_static_pair": values.best_static_pair},
+        )
     return dg.MaterializeResult(
         metadata={
             **{k: round(v, 6) for k, v in values.as_metrics().items()},
@@ -184,7 +203,7 @@ ml_assets = [*model_assets, customer_scores, policy_evaluation]
 
 train_models_job = dg.define_asset_job(
     "train_and_score_models",
-    selection=dg.AssetSelection.groups(GROUP, SCORING_GROUP),
+    selection=dg.AssetSelection.groups(GROUP),
     description="Retrain every model, gate the challengers, rescore every customer.",
 )
 

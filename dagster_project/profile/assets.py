@@ -11,13 +11,14 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
-from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
+from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 from packaging.version import Version
 
 from ..resources import WAREHOUSE_POOL, WarehouseResource
-from .dbt_project import DBT_PROJECT, manifest_path
+from .dbt_project import DBT_DIR, manifest_path
 
 GROUP = "profile"
+DBT_PROJECT = DbtProject(project_dir=DBT_DIR, profiles_dir=DBT_DIR)
 DBT_RUNS_KEPT = 20  # dbt target folders kept under <data>/dbt_runs, newest first
 PARTIAL_PARSE = "partial_parse.msgpack"
 

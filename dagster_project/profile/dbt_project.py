@@ -8,19 +8,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dagster_dbt import DbtProject
-
 from ..settings import REPO_ROOT
 
 DBT_DIR = REPO_ROOT / "dbt"
-DBT_PROJECT = DbtProject(project_dir=DBT_DIR, profiles_dir=DBT_DIR)
+MANIFEST = DBT_DIR / "target" / "manifest.json"
 
 
 def manifest_path() -> Path:
-    path = Path(DBT_PROJECT.manifest_path)
-    if not path.exists():
+    if not MANIFEST.exists():
         raise FileNotFoundError(
-            f"{path} is missing: prepare it with `make dbt-manifest` (dbt parse) before loading "
-            "the Dagster definitions"
+            f"{MANIFEST} is missing: prepare it with `make dbt-manifest` (dbt parse) before "
+            "loading the Dagster definitions"
         )
-    return path
+    return MANIFEST

@@ -11,7 +11,8 @@ import zoneinfo
 from dataclasses import dataclass, field
 from typing import Any
 
-CHANNELS = ["web", "app", "contact_centre", "email", "push", "sms", "branch", "outcomes"]
+from ..settings import TIMELINE_CHANNELS
+
 LATEST_LOAD = "_load_id = (SELECT max_by(_load_id, _loaded_at) FROM {table})"
 
 
@@ -163,7 +164,11 @@ def suites() -> list[Suite]:
             (
                 *_not_null("interaction_id", "occurred_at", "customer_key"),
                 _e("ExpectColumnValuesToBeUnique", column="interaction_id"),
-                _e("ExpectColumnValuesToBeInSet", column="channel", value_set=CHANNELS),
+                _e(
+                    "ExpectColumnValuesToBeInSet",
+                    column="channel",
+                    value_set=list(TIMELINE_CHANNELS),
+                ),
             ),
             description="The timeline: unique interactions on known channels, each with a customer.",
         ),

@@ -9,5 +9,5 @@
 {%- endmacro %}
 
 {% macro product_topics() -%}
-    {{ return(['mortgage', 'credit_card', 'savings', 'insurance', 'personal_loan']) }}
+    {{ return(var('products')) }}
 {%- endmacro %}

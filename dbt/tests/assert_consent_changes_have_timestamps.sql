@@ -1,6 +1,6 @@
 -- A consent that changes between two versions of a CRM record must come with a new consent
 -- timestamp; otherwise nobody can tell when the customer agreed or withdrew.
-{% set channels = ['email', 'sms', 'push', 'phone'] %}
+{% set channels = var('consent_channels') %}
 with versions as (
     select
         *,

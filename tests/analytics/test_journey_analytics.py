@@ -76,6 +76,12 @@ def _warehouse(path: Path) -> duckdb.DuckDBPyConnection:
     conn.execute(
         "UPDATE marts.fct_interactions SET shows_interest = false WHERE customer_key = 'F'"
     )
+    # And which interactions reached the customer (dbt's is_touch): not failures or opt-outs.
+    conn.execute(
+        "ALTER TABLE marts.fct_interactions ADD COLUMN is_touch BOOLEAN; "
+        "UPDATE marts.fct_interactions SET is_touch = NOT regexp_matches("
+        "interaction_type, '_(failed|bounce|opt_out|unsubscribe)$')"
+    )
     return conn
 
 

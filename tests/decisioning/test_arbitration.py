@@ -11,7 +11,7 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dagster_project.decisioning.arbitration import PRODUCTS, DecisionInputs, control_group, decide
+from dagster_project.decisioning.arbitration import DecisionInputs, control_group, decide
 from dagster_project.decisioning.config import (
     OUTBOUND_CHANNELS,
     BackOff,
@@ -24,7 +24,7 @@ from dagster_project.decisioning.config import (
     load_marketing_config,
 )
 from dagster_project.decisioning.eligibility import eligible
-from dagster_project.settings import REPO_ROOT
+from dagster_project.settings import PRODUCTS, REPO_ROOT
 
 ZONES = ["America/New_York", "America/Los_Angeles", "Pacific/Honolulu", None]
 DEFAULT_ZONE = "America/Chicago"

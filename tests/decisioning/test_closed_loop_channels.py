@@ -19,13 +19,12 @@ import yaml
 from dagster_project.activation.assets import deliveries
 from dagster_project.analytics.assets import journey_analytics
 from dagster_project.analytics.attribution import MODELS
-from dagster_project.analytics.validation import CAUSED_FILE
 from dagster_project.decisioning.assets import next_best_actions
 from dagster_project.demo.closed_loop import answer_deliveries
 from dagster_project.demo.landing_files import contract_table
-from dagster_project.demo.truth import load_world
+from dagster_project.demo.truth_files import CAUSED_FILE, load_world
 from dagster_project.identity.person_records import build_person_records
-from dagster_project.identity.resolution import latest_model, link_new_identities
+from dagster_project.identity.stage import latest_model, link_new_identities
 from dagster_project.ingest.contracts import (
     EMAIL_EVENTS,
     MESSAGING_EVENTS,
@@ -33,9 +32,9 @@ from dagster_project.ingest.contracts import (
 )
 from dagster_project.ingest.loader import load_source
 from dagster_project.ml.assets import ml_assets
-from dagster_project.resources import WarehouseResource
 from dagster_project.settings import REPO_ROOT, DataPaths
 from dagster_project.warehouse import connect
+from tests.factories import resources_for
 from tests.worlds import build_profile, copy_world
 
 pytestmark = pytest.mark.slow
@@ -67,7 +66,7 @@ def test_push_and_sms_are_answered_seen_and_an_sms_stop_suppresses(
         decided = dg.materialize(
             [*ml_assets, next_best_actions, deliveries],
             instance=instance,
-            resources={"warehouse": WarehouseResource(data_dir=str(paths.root))},
+            resources=resources_for(paths),
             run_config={
                 "ops": {
                     "decisioning__next_best_actions": {
@@ -158,7 +157,7 @@ def test_push_and_sms_are_answered_seen_and_an_sms_stop_suppresses(
         analysed = dg.materialize(
             [journey_analytics],
             instance=instance,
-            resources={"warehouse": WarehouseResource(data_dir=str(paths.root))},
+            resources=resources_for(paths),
         )
     assert analysed.success
     with connect(paths.warehouse, read_only=True) as conn:

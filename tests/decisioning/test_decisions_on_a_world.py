@@ -25,27 +25,18 @@ from dagster_project.ingest.contracts import (
 )
 from dagster_project.ingest.loader import load_source
 from dagster_project.ml.assets import ml_assets
-from dagster_project.resources import WarehouseResource
 from dagster_project.settings import REPO_ROOT, DataPaths
 from dagster_project.warehouse import connect
+from tests.factories import materialize
 from tests.worlds import copy_world
 
 pytestmark = pytest.mark.slow
 
 
 def _materialize(
-    paths: DataPaths, assets: list, config: dict | None = None
+    paths: DataPaths, assets: list, config_dir: Path | None = None
 ) -> dg.ExecuteInProcessResult:
-    with dg.instance_for_test() as instance:
-        return dg.materialize(
-            assets,
-            instance=instance,
-            resources={"warehouse": WarehouseResource(data_dir=str(paths.root))},
-            run_config={"ops": {"decisioning__next_best_actions": {"config": config}}}
-            if config
-            else None,
-            raise_on_error=False,
-        )
+    return materialize(paths, assets, config_dir=config_dir)
 
 
 def _decisions(paths: DataPaths) -> pd.DataFrame:
@@ -128,7 +119,7 @@ def test_a_world_gets_plans_once_per_day_and_a_bad_config_changes_nothing(
     shutil.copytree(REPO_ROOT / "config", bad)
     offers = (bad / "offers.yaml").read_text().replace("value: 2400", "value: -5", 1)
     (bad / "offers.yaml").write_text(offers.replace("op: eq", "op: greater", 1))
-    rejected = _materialize(paths, [next_best_actions], {"config_dir": str(bad)})
+    rejected = _materialize(paths, [next_best_actions], config_dir=bad)
     assert not rejected.success
     message = rejected.get_step_failure_events()[0].step_failure_data.user_failure_data.description
     assert "offers.yaml: offers[0].value" in message and "-5" in message

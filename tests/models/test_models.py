@@ -13,7 +13,6 @@ import pytest
 from mlflow import MlflowClient
 
 from dagster_project.ml.assets import MODELS, customer_scores, ml_assets
-from dagster_project.resources import WarehouseResource
 from dagster_project.settings import DataPaths
 from dagster_project.warehouse import connect
 from models.champions import load_champion
@@ -24,6 +23,7 @@ from models.specs import MODEL_SPECS, OFFER_PROPENSITY
 from models.training import TrainingParams, train_model
 from models.training_run import register_and_gate
 from models.training_sets import TrainingSplit, load_split
+from tests.factories import materialize
 from tests.worlds import build_profile, copy_world, truncate_raw
 
 pytestmark = pytest.mark.slow
@@ -141,13 +141,7 @@ def test_gate_promotes_a_better_challenger_only_and_rollback_restores(
 
 
 def _materialize(paths: DataPaths, assets: list) -> dg.ExecuteInProcessResult:
-    with dg.instance_for_test() as instance:
-        return dg.materialize(
-            assets,
-            instance=instance,
-            resources={"warehouse": WarehouseResource(data_dir=str(paths.root))},
-            raise_on_error=False,
-        )
+    return materialize(paths, assets)
 
 
 def _scores(paths: DataPaths) -> pd.DataFrame:

@@ -8,7 +8,7 @@
 --   customer_since: the earliest across CRM records; branch, advisor and time zone follow the
 --     surviving CRM record.
 
-{% set channels = ['email', 'sms', 'push', 'phone'] %}
+{% set channels = var('consent_channels') %}
 
 with crm as (
     select c.*, m.customer_key

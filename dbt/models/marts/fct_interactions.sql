@@ -10,6 +10,7 @@ select
     i.interaction_type,
     i.product_topic,
     i.detail,
+    {{ is_touch('i.interaction_type') }} as is_touch,
     {{ shows_interest('i.interaction_type', 'i.detail') }} as shows_interest,
     i.source_table,
     i.record_id,

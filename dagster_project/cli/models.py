@@ -2,25 +2,16 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from models.specs import MODEL_SPECS
-
-from .settings import DataPaths, data_paths
+from ..settings import MODEL_LABEL_TABLES, DataPaths, data_paths
+from .common import DataDirOption, console
 
 models_app = typer.Typer(help="The MLflow model registry: list versions, promote, roll back.")
-console = Console()
-
-DataDirOption = Annotated[
-    Path | None,
-    typer.Option("--data-dir", envvar="JOURNEY_DATA_DIR", help="Data directory (default: data/)."),
-]
-MODEL_NAMES = tuple(spec.name for spec in MODEL_SPECS)
+MODEL_NAMES = tuple(MODEL_LABEL_TABLES)
 
 
 def print_models(paths: DataPaths) -> None:
@@ -54,12 +45,11 @@ def print_models(paths: DataPaths) -> None:
 
 
 def print_policy_values(paths: DataPaths) -> None:
-    from models.policy_evaluation import evaluate_policies
-
-    from .warehouse import connect
+    from ..demo.evaluation import policy_value
+    from ..warehouse import connect
 
     with connect(paths.warehouse, read_only=True) as conn:
-        values = evaluate_policies(conn, paths.truth)
+        values = policy_value(conn, paths.truth)
     if values is None:
         console.print("No demo truth or no scores here: nothing to value.")
         return

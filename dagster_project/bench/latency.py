@@ -22,10 +22,10 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from .activation.personalisation import SNAPSHOT
-from .bench_probe import PROBE_DIR
-from .settings import REPO_ROOT
-from .warehouse import connect
+from ..activation.personalisation import SNAPSHOT
+from ..settings import REPO_ROOT
+from ..warehouse import connect
+from .definitions import PROBE_DIR, micro_batch_idle
 
 LATENCY_CUSTOMERS = 2000
 LATENCY_DAYS = 64
@@ -138,7 +138,7 @@ def micro_batch_latency(bench_dir: Path, trials: int = 5, seed: int = 42) -> dic
     workspace.write_text(
         "load_from:\n"
         "  - python_module: {module_name: dagster_project.definitions, location_name: journey_orchestrator}\n"
-        "  - python_module: {module_name: dagster_project.bench_probe, location_name: bench_probe}\n"
+        "  - python_module: {module_name: dagster_project.bench.definitions, location_name: bench_probe}\n"
     )
     bin_dir = Path(sys.executable).parent
     for sensor, location in (
@@ -219,21 +219,5 @@ def _read(path: Path) -> str:
 
 def _idle(root: Path) -> bool:
     """No micro-batch run queued or going (read from the Dagster instance, not the warehouse)."""
-    import dagster as dg
-
     os.environ["DAGSTER_HOME"] = str(root / "dagster_home")
-    with dg.DagsterInstance.get() as instance:
-        active = instance.get_runs(
-            filters=dg.RunsFilter(
-                job_name="micro_batch",
-                statuses=[
-                    dg.DagsterRunStatus.QUEUED,
-                    dg.DagsterRunStatus.NOT_STARTED,
-                    dg.DagsterRunStatus.STARTING,
-                    dg.DagsterRunStatus.STARTED,
-                ],
-            ),
-            limit=1,
-        )
-        done = instance.get_runs(filters=dg.RunsFilter(job_name="micro_batch"), limit=1)
-    return not active and bool(done)
+    return micro_batch_idle()

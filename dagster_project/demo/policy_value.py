@@ -21,10 +21,8 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from dagster_project.demo.propensities import PROPENSITIES_FILE
-from dagster_project.identity.evaluation import truth_labels
-from models.scoring import SCORES_TABLE
-from models.specs import CHANNEL_RESPONSE, OFFER_PROPENSITY
+from dagster_project.demo.truth_files import PROPENSITIES_FILE, truth_labels
+from dagster_project.settings import SCORES_TABLE
 
 
 @dataclass(frozen=True)
@@ -83,8 +81,8 @@ def evaluate_policies(conn: duckdb.DuckDBPyConnection, truth_dir: Path) -> Polic
     picks = pd.DataFrame(
         {
             "person_id": person,
-            "offer": _top_subject(conn, OFFER_PROPENSITY.name),
-            "channel": _top_subject(conn, CHANNEL_RESPONSE.name),
+            "offer": _top_subject(conn, "offer_propensity"),
+            "channel": _top_subject(conn, "channel_response"),
         }
     ).dropna()
     picks = picks[picks["person_id"].isin(table.index)]
@@ -107,27 +105,3 @@ def evaluate_policies(conn: duckdb.DuckDBPyConnection, truth_dir: Path) -> Polic
         best_static_pair="/".join(pairs[int(static.argmax())]),
         captured_share=(model - random) / room if room > 0 else float("nan"),
     )
-
-
-POLICY_EXPERIMENT = "policy_evaluation"
-
-
-def log_policy_values(
-    conn: duckdb.DuckDBPyConnection, data_root: Path, values: PolicyValues
-) -> str:
-    """One MLflow run per evaluation, tagged with the model versions whose scores it valued."""
-    import mlflow
-
-    from models.mlflow_store import connect_mlflow, experiment_id
-
-    client = connect_mlflow(data_root)
-    versions = dict(
-        conn.execute(
-            f"SELECT DISTINCT model_name, model_version FROM {SCORES_TABLE} ORDER BY 1"
-        ).fetchall()
-    )
-    with mlflow.start_run(experiment_id=experiment_id(client, POLICY_EXPERIMENT, data_root)) as run:
-        mlflow.set_tags({f"model.{name}": version for name, version in versions.items()})
-        mlflow.set_tag("best_static_pair", values.best_static_pair)
-        mlflow.log_metrics(values.as_metrics())
-    return run.info.run_id

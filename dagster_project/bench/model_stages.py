@@ -6,13 +6,11 @@ import os
 import time
 from pathlib import Path
 
-from models.specs import MODEL_SPECS
-
-from .settings import data_paths
-from .warehouse import connect
+from ..settings import MODEL_LABEL_TABLES, data_paths
+from ..warehouse import connect
 
 SCORING_CUSTOMERS = 1_000_000
-MODEL_NAMES = tuple(spec.name for spec in MODEL_SPECS)
+MODEL_NAMES = tuple(MODEL_LABEL_TABLES)
 
 
 def _embedded_mlflow() -> None:
@@ -22,6 +20,8 @@ def _embedded_mlflow() -> None:
 
 def train_models(bench_dir: Path) -> dict:
     """All three models trained, logged, registered and gated on the benchmark world."""
+    from models.registry import GATE_MARGIN, GATE_METRIC
+    from models.specs import MODEL_SPECS
     from models.training import TrainingParams
     from models.training_run import train_and_register
 
@@ -32,7 +32,9 @@ def train_models(bench_dir: Path) -> dict:
     with connect(data_paths(bench_dir).warehouse, read_only=True) as conn:
         for spec in MODEL_SPECS:
             began = time.perf_counter()
-            report = train_and_register(conn, bench_dir, spec, TrainingParams(), "roc_auc", 0.002)
+            report = train_and_register(
+                conn, bench_dir, spec, TrainingParams(), GATE_METRIC, GATE_MARGIN
+            )
             phases[spec.name] = time.perf_counter() - began
             split = report.split_summary
             rows += int(split["train_rows"]) + int(split["validation_rows"])
@@ -60,8 +62,9 @@ def _champions(bench_dir: Path) -> dict:
 
 def score_world(bench_dir: Path) -> dict:
     """Score the benchmark world's customers and value the policy against its truth."""
-    from models.policy_evaluation import evaluate_policies
     from models.scoring import score_customers
+
+    from ..demo.evaluation import policy_value
 
     paths = data_paths(bench_dir)
     champions = _champions(bench_dir)
@@ -69,7 +72,7 @@ def score_world(bench_dir: Path) -> dict:
     with connect(paths.warehouse) as conn:
         summaries = score_customers(conn, champions, "bench")
         seconds = time.perf_counter() - started
-        values = evaluate_policies(conn, paths.truth)
+        values = policy_value(conn, paths.truth)
     return {
         "seconds": seconds,
         "rows": summaries[0].customers,
@@ -144,11 +147,11 @@ def arbitrate_million(bench_dir: Path) -> dict:
     import numpy as np
     import pandas as pd
 
-    from .decisioning.arbitration import DecisionInputs, decide
-    from .decisioning.assets import _decision_instant
-    from .decisioning.config import OUTBOUND_CHANNELS, load_marketing_config
-    from .decisioning.inputs import load_decision_inputs
-    from .settings import config_dir
+    from ..decisioning.arbitration import DecisionInputs, decide
+    from ..decisioning.assets import _decision_instant
+    from ..decisioning.config import load_marketing_config
+    from ..decisioning.inputs import load_decision_inputs
+    from ..settings import OUTBOUND_CHANNELS, config_dir
 
     with connect(data_paths(bench_dir).warehouse, read_only=True) as conn:
         now = _decision_instant(conn, None)

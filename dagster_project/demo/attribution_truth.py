@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pandas as pd
 
-# Written by the demo's closed loop: which application each answered contact caused.
-CAUSED_FILE = "closed_loop_conversions.parquet"
+from dagster_project.demo.truth_files import CAUSED_FILE
+
 OUTBOUND = ("email", "push", "sms")
 
 

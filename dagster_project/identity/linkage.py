@@ -16,12 +16,12 @@ from dataclasses import dataclass, field
 import duckdb
 import pandas as pd
 from splink import DuckDBAPI, Linker
-from splink.internals.exceptions import EMTrainingException
-from splink.internals.splink_dataframe import SplinkDataFrame
 
 from ..warehouse import quote_identifier
 from .graph import components
+from .linkage_config import DEFAULT_CONFIG, LinkageConfig
 from .normalise import NORMALISED_COLUMNS
+from .splink_internals import EMTrainingException, SplinkDataFrame
 from .splink_settings import (
     build_settings,
     deterministic_rules,
@@ -32,21 +32,6 @@ from .splink_settings import (
 log = logging.getLogger(__name__)
 
 COMPARED_COLUMNS = tuple(c for c in NORMALISED_COLUMNS if c != "record_id")
-
-
-@dataclass(frozen=True)
-class ResolverConfig:
-    match_threshold: float = 0.95
-    predict_threshold: float = 0.5
-    u_max_pairs: float = 2e6  # at least; grows with the records, see train_model
-    u_pairs_per_record: float = 10.0
-    u_max_pairs_cap: float = 2e7
-    em_max_pairs: float = 2e6  # per EM session: a loose blocking rule at 1M records is huge
-    seed: int = 42
-    prior_recall: float = 0.7
-
-
-DEFAULT_CONFIG = ResolverConfig()
 
 
 @dataclass
@@ -92,7 +77,7 @@ def _linker(
 def train_model(
     conn: duckdb.DuckDBPyConnection,
     table: str,
-    config: ResolverConfig = DEFAULT_CONFIG,
+    config: LinkageConfig = DEFAULT_CONFIG,
     timer: Timer | None = None,
 ) -> dict:
     """Unsupervised training: prior from near-certain rules, u by sampling, m by EM sessions."""
@@ -137,7 +122,7 @@ def predict_clusters(
     conn: duckdb.DuckDBPyConnection,
     table: str,
     model: dict,
-    config: ResolverConfig = DEFAULT_CONFIG,
+    config: LinkageConfig = DEFAULT_CONFIG,
     extra_edges: pd.DataFrame | None = None,
     timer: Timer | None = None,
     keep_predictions_as: str | None = None,
@@ -184,7 +169,7 @@ def predict_new_edges(
     existing_table: str,
     new_table: str,
     model: dict,
-    config: ResolverConfig = DEFAULT_CONFIG,
+    config: LinkageConfig = DEFAULT_CONFIG,
     timer: Timer | None = None,
 ) -> pd.DataFrame:
     """Matched pairs that involve a new record: new x existing and new x new, nothing else.

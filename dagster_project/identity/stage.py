@@ -20,16 +20,16 @@ from ..settings import DataPaths
 from ..warehouse import table_exists, transaction
 from .customer_keys import assign_customer_keys
 from .graph import components
-from .normalise import NORMALISED_COLUMNS
-from .person_records import LINKED_SOURCES
-from .resolver import (
+from .linkage import (
     DEFAULT_CONFIG,
-    ResolverConfig,
+    LinkageConfig,
     Timer,
     predict_clusters,
     predict_new_edges,
     train_model,
 )
+from .normalise import NORMALISED_COLUMNS
+from .person_records import LINKED_SOURCES
 from .stitching import DEVICE_PREFIX, attach_devices, deterministic_edges
 
 LINKABLE_TABLE = "identity.linkable_records"
@@ -74,7 +74,7 @@ def build_linkable_table(conn: duckdb.DuckDBPyConnection) -> int:
 def train_identity_model(
     conn: duckdb.DuckDBPyConnection,
     paths: DataPaths,
-    config: ResolverConfig = DEFAULT_CONFIG,
+    config: LinkageConfig = DEFAULT_CONFIG,
     trained_at: datetime | None = None,
     timer: Timer | None = None,
 ) -> ModelVersion:
@@ -134,7 +134,7 @@ def resolve_identities(
     conn: duckdb.DuckDBPyConnection,
     model: ModelVersion,
     run_id: str,
-    config: ResolverConfig = DEFAULT_CONFIG,
+    config: LinkageConfig = DEFAULT_CONFIG,
     resolved_at: datetime | None = None,
 ) -> IdentityRun:
     """Link, cluster, attach devices, and carry customer keys over from the previous run."""
@@ -169,7 +169,7 @@ def link_new_identities(
     conn: duckdb.DuckDBPyConnection,
     model: ModelVersion,
     run_id: str,
-    config: ResolverConfig = DEFAULT_CONFIG,
+    config: LinkageConfig = DEFAULT_CONFIG,
     resolved_at: datetime | None = None,
 ) -> IdentityRun:
     """Link only the records that have no key yet against the existing clusters.

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from rich.table import Table
 
-from .settings import DataPaths
+from ..settings import DataPaths
 
 
 @dataclass
@@ -48,7 +48,7 @@ class BenchResults:
 
 def _run_stage(stage: str, bench_dir: Path, *args: int) -> tuple[dict, float]:
     """Run one stage in a child process; return its JSON result and its peak RSS in MiB."""
-    command = [sys.executable, "-m", "dagster_project.bench_stages", stage, str(bench_dir)]
+    command = [sys.executable, "-m", "dagster_project.bench.stages", stage, str(bench_dir)]
     child = subprocess.Popen([*command, *map(str, args)], stdout=subprocess.PIPE, text=True)
     output = child.stdout.read() if child.stdout else ""
     _, status, usage = os.wait4(child.pid, 0)

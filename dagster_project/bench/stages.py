@@ -1,6 +1,6 @@
 """Benchmark stages, each run in its own process so its peak memory is its own.
 
-``python -m dagster_project.bench_stages STAGE BENCH_DIR`` runs one stage and prints its result as
+``python -m dagster_project.bench.stages STAGE BENCH_DIR`` runs one stage and prints its result as
 one JSON line. New pipeline stages add a function here and a row in ``bench.py``.
 """
 
@@ -13,25 +13,25 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from .bench_analytics import analytics_events
-from .bench_latency import micro_batch_latency
-from .bench_model_stages import (
+from ..ingest.contracts import CONTRACTS
+from ..ingest.readers import file_format
+from ..settings import data_paths
+from ..warehouse import connect, quote_literal
+from .analytics_stages import analytics_events
+from .latency import micro_batch_latency
+from .model_stages import (
     arbitrate_million,
     bare_predict,
     score_million,
     score_world,
     train_models,
 )
-from .ingest.contracts import CONTRACTS
-from .ingest.readers import file_format
-from .settings import data_paths
-from .warehouse import connect, quote_literal
 
 EVENT_TABLES = ("web__events", "email__events", "contact_centre__calls", "outcomes__applications")
 
 
 def generate(bench_dir: Path, customers: int, days: int, seed: int) -> dict:
-    from .demo.world import WorldConfig, generate_world
+    from ..demo.world import WorldConfig, generate_world
 
     paths = data_paths(bench_dir)
     shutil.rmtree(paths.landing, ignore_errors=True)
@@ -72,7 +72,7 @@ def reference_scan(bench_dir: Path) -> dict:
 
 def ingest(bench_dir: Path) -> dict:
     """Ingestion as the pipeline runs it, into a fresh warehouse."""
-    from .ingest.loader import load_source
+    from ..ingest.loader import load_source
 
     paths = data_paths(bench_dir)
     paths.warehouse.unlink(missing_ok=True)
@@ -91,7 +91,7 @@ def ingest(bench_dir: Path) -> dict:
 
 def ingest_again(bench_dir: Path) -> dict:
     """A second ingestion with no new files: the cost of finding nothing to do."""
-    from .ingest.loader import load_source
+    from ..ingest.loader import load_source
 
     paths = data_paths(bench_dir)
     started = time.perf_counter()
@@ -104,7 +104,7 @@ def ingest_again(bench_dir: Path) -> dict:
 
 def identity_world(bench_dir: Path, customers: int, days: int, seed: int) -> dict:
     """A world sized for the identity benchmark, generated and ingested (not timed as a row)."""
-    from .ingest.loader import load_source
+    from ..ingest.loader import load_source
 
     paths = data_paths(bench_dir)
     if not (paths.truth / "world.json").exists():
@@ -118,10 +118,10 @@ def identity_world(bench_dir: Path, customers: int, days: int, seed: int) -> dic
 
 def identity(bench_dir: Path) -> dict:
     """The identity stage as the pipeline runs it: records, training, full resolution."""
-    from .identity.evaluation import evaluate_customer_keys
-    from .identity.person_records import build_person_records
-    from .identity.resolution import resolve_identities, train_identity_model
-    from .identity.resolver import Timer
+    from ..demo.evaluation import identity_accuracy
+    from ..identity.linkage import Timer
+    from ..identity.person_records import build_person_records
+    from ..identity.stage import resolve_identities, train_identity_model
 
     paths = data_paths(bench_dir)
     shutil.rmtree(paths.root / "identity", ignore_errors=True)
@@ -134,7 +134,7 @@ def identity(bench_dir: Path) -> dict:
         model = train_identity_model(conn, paths, timer=timer)
         run = resolve_identities(conn, model, run_id="bench")
         seconds = time.perf_counter() - started
-        evaluation = evaluate_customer_keys(conn, paths.truth)
+        evaluation = identity_accuracy(conn, paths.truth)
     return {
         "seconds": seconds,
         "rows": records,
@@ -151,7 +151,7 @@ def _dbt(bench_dir: Path, *args: str) -> float:
     import os
     import subprocess
 
-    from .profile.dbt_project import DBT_DIR
+    from ..profile.dbt_project import DBT_DIR
 
     dbt = Path(sys.executable).parent / "dbt"
     bench_dir = bench_dir.resolve()  # dbt resolves relative paths against its project directory
@@ -185,8 +185,8 @@ MICRO_BATCH_EVENTS = 10_000
 
 def profile_micro_batch(bench_dir: Path) -> dict:
     """A micro-batch of 10k web events lands, is ingested and added by the incremental model."""
-    from .ingest.contracts import WEB_EVENTS
-    from .ingest.loader import load_source
+    from ..ingest.contracts import WEB_EVENTS
+    from ..ingest.loader import load_source
 
     paths = data_paths(bench_dir)
     folder = paths.landing / WEB_EVENTS.landing_subdir

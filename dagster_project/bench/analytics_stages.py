@@ -15,8 +15,8 @@ import shutil
 import time
 from pathlib import Path
 
-from .settings import data_paths
-from .warehouse import connect, quote_literal
+from ..settings import data_paths
+from ..warehouse import connect, quote_literal
 
 ANALYTICS_EVENTS = 5_000_000
 

@@ -12,11 +12,11 @@ from datetime import date, timedelta
 from rich.console import Console
 from rich.table import Table
 
-from .demo.closed_loop import ANSWERED_CHANNELS, answer_deliveries
-from .demo.truth import load_world
-from .pipeline import run_all_assets
-from .settings import DataPaths
-from .warehouse import connect
+from ..demo.closed_loop import ANSWERED_CHANNELS, answer_deliveries
+from ..demo.truth_files import load_world
+from ..pipeline.jobs import run_all_assets
+from ..settings import DataPaths
+from ..warehouse import connect
 
 DECIDE_AT_UTC = "17:00:00+00:00"
 
@@ -44,7 +44,7 @@ def run_closed_loop(paths: DataPaths, loop_days: int, seed: int, console: Consol
         # Score with the champions as they are (no retraining); decide and deliver at midday
         # UTC of the simulated day (sends in someone's quiet hours wait for the next day).
         run = run_all_assets(
-            skip_groups=("models",),
+            retrain=False,
             ops_config={
                 "decisioning__next_best_actions": {
                     "decide_at": f"{day.isoformat()}T{DECIDE_AT_UTC}"

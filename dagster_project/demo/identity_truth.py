@@ -1,24 +1,14 @@
 """Identity accuracy against the demo world's truth. Evaluation code: the pipeline's outputs never
-depend on it; it only measures them."""
+depend on it; it only measures them (through ``demo.evaluation``)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import duckdb
-import pandas as pd
 
-from .accuracy import LinkageAccuracy, linkage_accuracy
-
-
-def truth_labels(truth_dir: Path) -> pd.Series | None:
-    """True person per record id (``<table>:<id>``), or None when there is no truth."""
-    links = truth_dir / "record_links.parquet"
-    if not links.exists():
-        return None
-    truth = pd.read_parquet(links, columns=["table", "record_id", "person_id"])
-    truth.index = truth["table"] + ":" + truth["record_id"]
-    return truth[~truth.index.duplicated()]["person_id"]
+from dagster_project.demo.truth_files import truth_labels
+from dagster_project.identity.accuracy import LinkageAccuracy, linkage_accuracy
 
 
 def evaluate_customer_keys(

@@ -9,14 +9,15 @@ import duckdb
 
 from ..ingest.readers import file_format
 from ..warehouse import quote_identifier, quote_literal
+from .linkage import DEFAULT_CONFIG, LinkageConfig, Timer, predict_clusters, train_model
 from .normalise import (
     DEFAULT_DATE_FORMATS,
+    DEFAULT_PHONE_REGION,
     ROLES,
     distinct_phones,
     normalised_select,
     register_lookups,
 )
-from .resolver import DEFAULT_CONFIG, ResolverConfig, Timer, predict_clusters, train_model
 
 
 @dataclass(frozen=True)
@@ -62,8 +63,8 @@ def resolve_file(
     roles: dict[str, str],
     out: Path,
     date_formats: tuple[str, ...] = DEFAULT_DATE_FORMATS,
-    phone_region: str = "US",
-    config: ResolverConfig = DEFAULT_CONFIG,
+    phone_region: str = DEFAULT_PHONE_REGION,
+    config: LinkageConfig = DEFAULT_CONFIG,
 ) -> ResolveReport:
     timer = Timer()
     conn = duckdb.connect()

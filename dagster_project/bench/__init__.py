@@ -1,0 +1,1 @@
+"""The benchmark (``make bench``): one module per stage family, each stage in its own process."""

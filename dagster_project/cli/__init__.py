@@ -1,0 +1,1 @@
+"""The ``journey`` command line (``app.app``), one module per command group."""

@@ -1,0 +1,27 @@
+"""The ``journey`` command line: the home of every task that is not in the Dagster UI.
+
+One module per command group; this one only assembles them.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from .bench import bench
+from .demo import demo_app
+from .identity import resolve
+from .ingest import ingest, status
+from .models import models_app
+from .serve import serve_personalisation
+
+app = typer.Typer(help="journey-orchestrator: customer-journey orchestration as a data platform.")
+app.add_typer(demo_app, name="demo")
+app.add_typer(models_app, name="models")
+app.command("ingest")(ingest)
+app.command("status")(status)
+app.command("resolve")(resolve)
+app.command("serve-personalisation")(serve_personalisation)
+app.command("bench")(bench)
+
+if __name__ == "__main__":
+    app()

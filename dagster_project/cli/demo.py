@@ -1,0 +1,148 @@
+"""``journey demo``: generate a demo world, or generate it and run every stage through Dagster."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import shutil
+import time
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from ..settings import DataPaths
+from .common import DataDirOption, console, paths_for, progress_bar
+from .ingest import print_status
+from .models import print_models, print_policy_values
+
+demo_app = typer.Typer(help="The demo world: generate it, or generate it and run the pipeline.")
+
+
+# A demo world lives in its own time: deliveries go out on the decisions' clock, not today's.
+WORLD_CLOCK = {"activation__deliveries": {"use_decision_clock": True}}
+
+
+def _generate(paths: DataPaths, customers: int, days: int, seed: int) -> None:
+    from ..demo.world import WorldConfig, generate_world
+
+    config = WorldConfig(customers=customers, days=days, seed=seed)
+    with progress_bar() as progress:
+        task = progress.add_task("generating demo world", total=1.0)
+
+        def report(stage: str, fraction: float) -> None:
+            progress.update(task, description=stage, completed=fraction)
+
+        summary = generate_world(paths, config, progress=report)
+        progress.update(task, description="demo world written", completed=1.0)
+    console.print(
+        f"{summary.persons:,} people in {summary.households:,} shared households, "
+        f"{summary.crm_records:,} CRM records, {sum(summary.rows.values()):,} rows in "
+        f"{summary.files} landing files under {summary.landing} (truth in {summary.truth})"
+    )
+
+
+@demo_app.command("generate")
+def demo_generate(
+    customers: Annotated[int, typer.Option(help="People in the world.")] = 2000,
+    days: Annotated[int, typer.Option(help="Days of activity.")] = 70,
+    seed: Annotated[
+        int, typer.Option(help="Random seed; the same seed gives the same files.")
+    ] = 42,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Write landing files (and the truth the pipeline never reads) for a demo world."""
+    _generate(paths_for(data_dir), customers, days, seed)
+
+
+@demo_app.command("run")
+def demo_run(
+    customers: Annotated[int, typer.Option(help="People in the world.")] = 2000,
+    days: Annotated[int, typer.Option(help="Days of activity.")] = 70,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 42,
+    keep: Annotated[
+        bool, typer.Option(help="Keep the existing landing files and warehouse.")
+    ] = False,
+    loop_days: Annotated[
+        int, typer.Option(help="Simulated days after the world in which it answers deliveries.")
+    ] = 2,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Generate a demo world, run every pipeline stage through Dagster, and say where to look."""
+    from ..pipeline.jobs import run_all_assets
+
+    paths = paths_for(data_dir)
+    if not keep:
+        # A fresh world starts a fresh embedded model registry (a team server is left alone).
+        fresh = [
+            paths.landing,
+            paths.truth,
+            *(paths.root / d for d in ("outbox", "exports", "activation", "analytics")),
+        ]
+        if not os.environ.get("MLFLOW_TRACKING_URI"):
+            fresh.append(paths.root / "mlflow")
+        for folder in fresh:
+            shutil.rmtree(folder, ignore_errors=True)
+        paths.warehouse.unlink(missing_ok=True)
+    _generate(paths, customers, days, seed)
+
+    console.print("[bold]Running the pipeline through Dagster...[/bold]")
+    started = time.perf_counter()
+    run = run_all_assets(ops_config=WORLD_CLOCK)
+    elapsed = time.perf_counter() - started
+    table = Table(title=f"Dagster run {run.run_id} ({elapsed:.1f} s)")
+    table.add_column("step")
+    table.add_column("seconds", justify="right")
+    for step in run.steps:
+        table.add_row(step.step, f"{step.seconds:.2f}")
+    console.print(table)
+    print_status(paths)
+    if run.success:
+        print_models(paths)
+        print_policy_values(paths)
+        if loop_days:
+            from .closed_loop import run_closed_loop
+
+            run = dataclasses.replace(run, success=run_closed_loop(paths, loop_days, seed, console))
+        _print_attribution_check(paths)
+    for step, message in run.failed_steps.items():
+        console.print(f"[red]step {step} failed: {message}[/red]")
+    for check in run.failed_checks:
+        console.print(f"[yellow]check did not pass: {check}[/yellow]")
+    console.print(
+        f"\n[bold]Where to look[/bold]\n"
+        f"  warehouse     {paths.warehouse}\n"
+        f"  landing files {paths.landing}\n"
+        f"  quarantine    SELECT * FROM audit.quarantine  (in the warehouse)\n"
+        f"  Dagster UI    make dev   (then open http://127.0.0.1:3000; this run is listed)\n"
+        f"  MLflow UI     make mlflow   (then open http://127.0.0.1:5000)\n"
+        f"  scores        SELECT * FROM scoring.customer_scores  (in the warehouse)\n"
+        f"  decisions     SELECT * FROM decisioning.next_best_actions; {paths.root / 'exports'}\n"
+        f"  analytics     {paths.root / 'analytics' / 'report.html'}  (and schema analytics)\n"
+        f"  status        .venv/bin/journey status"
+    )
+    if not run.success:
+        raise typer.Exit(1)
+
+
+def _print_attribution_check(paths: DataPaths) -> None:
+    """Attribution against the closed loop's causal truth, when the report computed it."""
+    from ..warehouse import connect, table_exists
+
+    with connect(paths.warehouse, read_only=True) as conn:
+        if not table_exists(conn, "analytics.attribution_validation"):
+            return
+        rows = conn.execute(
+            "SELECT * FROM analytics.attribution_validation ORDER BY relative_error"
+        ).df()
+    table = Table(title="Attribution against the truth: conversions caused by email/push/sms")
+    for column in ("model", "credited (email/push/sms)", "caused", "relative error"):
+        table.add_column(column, justify="right")
+    for row in rows.itertuples():
+        table.add_row(
+            row.model,
+            "/".join(f"{getattr(row, f'credited_{c}'):.1f}" for c in ("email", "push", "sms")),
+            "/".join(f"{getattr(row, f'caused_{c}'):.0f}" for c in ("email", "push", "sms")),
+            f"{row.relative_error:.3f}",
+        )
+    console.print(table)

@@ -1,0 +1,39 @@
+"""Shared test set-up: the resources and the in-process materialization every stage test uses."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dagster as dg
+
+from dagster_project.resources import MarketingConfigResource, WarehouseResource
+from dagster_project.settings import DataPaths
+
+
+def resources_for(paths: DataPaths | Path, config_dir: Path | str | None = None) -> dict:
+    """The code location's resources pointed at one data directory (and marketing config)."""
+    root = paths.root if isinstance(paths, DataPaths) else Path(paths)
+    return {
+        "warehouse": WarehouseResource(data_dir=str(root)),
+        "marketing_config": MarketingConfigResource(
+            config_dir=None if config_dir is None else str(config_dir)
+        ),
+    }
+
+
+def materialize(
+    paths: DataPaths | Path,
+    assets: list,
+    run_config: dict | None = None,
+    config_dir: Path | str | None = None,
+    **resources,
+) -> dg.ExecuteInProcessResult:
+    """Materialize ``assets`` in a throwaway instance; failures are returned, not raised."""
+    with dg.instance_for_test() as instance:
+        return dg.materialize(
+            assets,
+            instance=instance,
+            resources={**resources_for(paths, config_dir), **resources},
+            run_config=run_config,
+            raise_on_error=False,
+        )
