@@ -18,7 +18,14 @@ from dagster_project.demo.day_context import DayContext
 from dagster_project.demo.formatting import DAY_US, epoch_day, iso_dates, iso_timestamps, pick
 from dagster_project.demo.intents import APPLICATION_CHANNELS, NEVER, IntentEpisodes, window_end_us
 from dagster_project.demo.landing_files import APPLICATIONS, DayRows, contract_table
-from dagster_project.demo.noise import NoiseTally, blank, type_names, type_phones
+from dagster_project.demo.noise import (
+    NoiseTally,
+    blank,
+    copy_from_household,
+    type_names,
+    type_phones,
+    with_birthday_errors,
+)
 from dagster_project.demo.population import Population
 from dagster_project.demo.random_streams import stream
 from dagster_project.ingest.contracts import OUTCOMES_APPLICATIONS
@@ -50,7 +57,21 @@ class ApplicationSource:
         n = len(application)
         day = (episodes.started_us[application] - world_start) // DAY_US
 
-        names = type_names(population.first_name[person], population.last_name[person], rng, config)
+        # Own streams for the register noise, so its rates never shift the other fields' draws.
+        copy_rng = stream(config.seed, "applications/household-copy")
+        first_name, birth_day = copy_from_household(
+            population.first_name,
+            population.birth_day,
+            person,
+            population.other_member(copy_rng, person),
+            copy_rng,
+            config,
+            tally,
+        )
+        birth_day = with_birthday_errors(
+            birth_day, stream(config.seed, "applications/dob-errors"), config, tally
+        )
+        names = type_names(first_name, population.last_name[person], rng, config)
         names.tally(tally)
         moved_on = population.has_previous_email[person] & (
             population.email_changed_day[person] <= day
@@ -77,7 +98,7 @@ class ApplicationSource:
             "last_name": names.last,
             "email": blank(email, rng, config, tally),
             "phone": type_phones(number, rng, config, tally),
-            "date_of_birth": blank(iso_dates(population.birth_day[person]), rng, config, tally),
+            "date_of_birth": blank(iso_dates(birth_day), rng, config, tally),
             "amount": pa.array(episodes.amount[application].astype(np.float64)),
         }
 

@@ -15,6 +15,8 @@ _RATE_FIELDS = (
     "changed_email_rate",
     "phone_format_rate",
     "missing_field_rate",
+    "dob_error_rate",
+    "household_copy_rate",
     "duplicate_customer_rate",
     "bad_row_rate",
 )
@@ -41,6 +43,12 @@ class WorldConfig:
     changed_email_rate: float = 0.05  # share of people who have moved to a new email address
     phone_format_rate: float = 0.35  # a typed phone is not in E.164 (+15552013344)
     missing_field_rate: float = 0.03  # each optional identity field is left empty
+    # A typed date of birth is wrong the way people get dates wrong: day and month swapped, one
+    # digit off, or only the year right. Always a real calendar date, never after the world start.
+    dob_error_rate: float = 0.01
+    # A typed record of someone living with others takes one field from another member of their
+    # household: the first name (the clerk picked the wrong family member) or the date of birth.
+    household_copy_rate: float = 0.01
     duplicate_customer_rate: float = 0.02  # share of CRM customers with a second CRM record
     bad_row_rate: float = 0.001  # rows deliberately breaking their contract
 

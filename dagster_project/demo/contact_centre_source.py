@@ -26,7 +26,14 @@ from dagster_project.demo.formatting import (
     thousands,
 )
 from dagster_project.demo.landing_files import CALLS, DayRows, contract_table
-from dagster_project.demo.noise import NoiseTally, blank, caller_names, type_names, type_phones
+from dagster_project.demo.noise import (
+    NoiseTally,
+    blank,
+    caller_names,
+    copy_from_household,
+    type_names,
+    type_phones,
+)
 from dagster_project.demo.population import Population
 from dagster_project.demo.product_catalogue import PRODUCT_PROFILES
 from dagster_project.demo.random_streams import hex_ids, stream, weighted_choice
@@ -140,7 +147,19 @@ class ContactCentreSource:
         home = population.home_phone[person]
         from_home = (home > 0) & (rng.random(n) < _HOME_PHONE_CALLS)
         number = np.where(from_home, home, population.mobile[person])
-        names = type_names(population.first_name[person], population.last_name[person], rng, config)
+        # The agent may take down the name of whoever in the household they think is calling.
+        copy_rng = stream(config.seed, "calls/household-copy", context.index)
+        first_name, _ = copy_from_household(
+            population.first_name,
+            population.birth_day,
+            person,
+            population.other_member(copy_rng, person),
+            copy_rng,
+            config,
+            self._tally,
+            types_birthday=False,
+        )
+        names = type_names(first_name, population.last_name[person], rng, config)
         names.tally(self._tally)
 
         table = contract_table(

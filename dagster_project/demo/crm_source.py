@@ -41,7 +41,14 @@ from dagster_project.demo.landing_files import (
     DayRows,
     contract_table,
 )
-from dagster_project.demo.noise import NoiseTally, blank, type_names, type_phones
+from dagster_project.demo.noise import (
+    NoiseTally,
+    blank,
+    copy_from_household,
+    type_names,
+    type_phones,
+    with_birthday_errors,
+)
 from dagster_project.demo.population import GENDERS, NO_DAY, Population
 from dagster_project.demo.product_catalogue import (
     CURRENT_ACCOUNT_BALANCE_MEDIAN,
@@ -157,12 +164,24 @@ class CrmSource:
         n = records.size
         start = epoch_day(config.start_date)
 
-        names = type_names(
-            population.first_name[person],
-            population.last_name[person],
-            rng,
+        intensity = np.where(duplicate, _DUPLICATE_NOISE, 1.0)
+        # Own streams for the register noise, so its rates never shift the other fields' draws.
+        copy_rng = stream(config.seed, "crm/household-copy")
+        first_name, birth_day = copy_from_household(
+            population.first_name,
+            population.birth_day,
+            person,
+            population.other_member(copy_rng, person),
+            copy_rng,
             config,
-            intensity=np.where(duplicate, _DUPLICATE_NOISE, 1.0),
+            tally,
+            intensity=intensity,
+        )
+        birth_day = with_birthday_errors(
+            birth_day, stream(config.seed, "crm/dob-errors"), config, tally, intensity
+        )
+        names = type_names(
+            first_name, population.last_name[person], rng, config, intensity=intensity
         )
         names.tally(tally)
         home = population.home_phone[person]
@@ -204,7 +223,7 @@ class CrmSource:
             "state": pick(pa.array([c.state for c in CITIES]), city),
             "postcode": population.postcode.take(pa.array(person)),
             "country": pa.array([COUNTRY] * n, pa.string()),
-            "date_of_birth": blank(iso_dates(population.birth_day[person]), rng, config, tally),
+            "date_of_birth": blank(iso_dates(birth_day), rng, config, tally),
             "gender": pick(pa.array(GENDERS), population.gender[person]),
             "time_zone": pick(pa.array(TIME_ZONES), population.time_zone[person]),
             "branch_id": concat("BR", digits(branch + 1, 3)),

@@ -2,7 +2,8 @@
 
 A person's true identity lives in the population; every source record "types" it again with
 fresh noise: nicknames, one-keystroke typos, first and last name the wrong way round, phones in
-whatever format the form or agent used, empty optional fields. ``NoiseTally`` keeps the realised
+whatever format the form or agent used, empty optional fields, dates of birth mistyped, a field
+taken from another member of the household. ``NoiseTally`` keeps the realised
 rates so ``world.json`` can report what the data actually contains.
 """
 
@@ -17,7 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from dagster_project.demo.config import WorldConfig
-from dagster_project.demo.formatting import concat, digits, null_where, pick
+from dagster_project.demo.formatting import concat, digits, epoch_day, null_where, pick
 from dagster_project.demo.random_streams import weighted_choice
 from dagster_project.demo.vocabulary import (
     FEMALE_FIRST_NAMES,
@@ -297,3 +298,142 @@ def blank(
     missing = rng.random(len(values)) < config.missing_field_rate
     tally.observe("missing_field_rate", missing)
     return null_where(values, missing)
+
+
+# ------------------------------------------------------------------------------- households
+
+_COPIED_BIRTHDAY = 0.5  # share of household copies that take the birthday, not the first name
+
+
+def copy_from_household(
+    first_name: np.ndarray,
+    birth_day: np.ndarray,
+    person: np.ndarray,
+    other: np.ndarray,
+    rng: np.random.Generator,
+    config: WorldConfig,
+    tally: NoiseTally,
+    *,
+    types_birthday: bool = True,
+    intensity: float | np.ndarray = 1.0,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The given name and birth day each record was typed from: its person's, except that at
+    ``household_copy_rate`` one of them is ``other``'s (a household member, -1 for none).
+
+    ``first_name`` and ``birth_day`` are per person. Records that type no birthday
+    (``types_birthday=False``) can only take the name. Copying the index, not the typed text,
+    lets the copied name pick up nicknames and typos like any other.
+    """
+    n = len(person)
+    eligible = other >= 0
+    copied = eligible & (rng.random(n) < np.minimum(1.0, config.household_copy_rate * intensity))
+    takes_birthday = types_birthday & (rng.random(n) < _COPIED_BIRTHDAY)
+    tally.observe("household_copy_rate", copied, eligible)
+    name_of = np.where(copied & ~takes_birthday, other, person)
+    birthday_of = np.where(copied & takes_birthday, other, person)
+    return first_name[name_of], birth_day[birthday_of]
+
+
+# --------------------------------------------------------------------------- dates of birth
+
+# How a typed date of birth goes wrong: (share, kind). A swap needs a day of 12 or less that
+# differs from the month; where it cannot happen the date gets a wrong digit instead.
+_SWAPPED_DAY_MONTH, _WRONG_DIGIT, _YEAR_ONLY = range(3)
+_DOB_ERROR_SHARES = np.array([0.4, 0.4, 0.2])
+_DAYS_IN_MONTH = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
+
+
+def _calendar(days: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(year, month, day) of each epoch day."""
+    dates = np.asarray(days, dtype=np.int64).astype("datetime64[D]")
+    months = dates.astype("datetime64[M]")
+    years = dates.astype("datetime64[Y]")
+    month = (months - years.astype("datetime64[M]")).astype(np.int64) + 1
+    day = (dates - months.astype("datetime64[D]")).astype(np.int64) + 1
+    return years.astype(np.int64) + 1970, month, day
+
+
+def _epoch_days(year: np.ndarray, month: np.ndarray, day: np.ndarray) -> np.ndarray:
+    """The epoch day of each (year, month, day); the day must exist in that month."""
+    months = (year - 1970).astype("datetime64[Y]").astype("datetime64[M]") + (month - 1)
+    return (months.astype("datetime64[D]") + (day - 1)).astype(np.int64)
+
+
+def _days_in_month(year: np.ndarray, month: np.ndarray) -> np.ndarray:
+    leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
+    return _DAYS_IN_MONTH[np.clip(month, 1, 12) - 1] + ((month == 2) & leap)
+
+
+def _one_wrong_digit(
+    year: np.ndarray, month: np.ndarray, day: np.ndarray, latest: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each date with one digit of YY-MM-DD replaced, uniformly among the replacements that give
+    a real date no later than ``latest``.
+
+    The century digits are left alone: a 1985 typed as 2985 is a broken field, not a typo a
+    matcher has to live with. All 6 x 9 candidates are scored at once and the best kept.
+    """
+    n = len(year)
+    place = np.array([10, 1])  # tens and units of each two-digit part
+    parts = np.stack([year % 100, month, day], axis=1)  # (n, 3)
+    digit = parts[:, :, None] // place % 10  # (n, 3, 2)
+    new_digit = (digit[..., None] + np.arange(1, 10)) % 10  # (n, 3, 2, 9): every other digit
+    candidate = np.broadcast_to(parts[:, :, None, None, None], (n, 3, 3, 2, 9)).copy()
+    for part in range(3):
+        candidate[:, part, part] += (new_digit[:, part] - digit[:, part, :, None]) * place[:, None]
+    candidate = candidate.reshape(n, 3, 54)  # (rows, year/month/day, candidates)
+    new_year = year[:, None] - year[:, None] % 100 + candidate[:, 0]
+    new_month, new_day = candidate[:, 1], candidate[:, 2]
+    valid = (new_month >= 1) & (new_month <= 12) & (new_day >= 1)
+    valid &= new_day <= _days_in_month(new_year, new_month)
+    as_epoch = _epoch_days(new_year, np.where(valid, new_month, 1), np.where(valid, new_day, 1))
+    valid &= as_epoch <= latest  # 2005 typed as 2095 would be a birth in the future
+    # A day's units digit can always move within its month, so every row has a candidate.
+    assert valid.any(axis=1).all(), "a date with no one-digit neighbour"
+    score = np.where(valid, rng.random(valid.shape), -1.0)
+    chosen = np.argmax(score, axis=1)
+    rows = np.arange(n)
+    return new_year[rows, chosen], new_month[rows, chosen], new_day[rows, chosen]
+
+
+def with_birthday_errors(
+    birth_day: np.ndarray,
+    rng: np.random.Generator,
+    config: WorldConfig,
+    tally: NoiseTally,
+    intensity: float | np.ndarray = 1.0,
+) -> np.ndarray:
+    """Birth days (epoch days) as typed: at ``dob_error_rate`` wrong in one realistic way.
+
+    Day and month swapped (05/03 for 03/05), one digit wrong, or only the year right (a date
+    half-remembered). Every result is a real calendar date, differs from the truth and is not
+    after the world start, so a matcher sees a plausible but wrong birthday, never garbage.
+    """
+    n = len(birth_day)
+    wrong = rng.random(n) < np.minimum(1.0, config.dob_error_rate * intensity)
+    kind = weighted_choice(rng, _DOB_ERROR_SHARES, n)
+    tally.observe("dob_error_rate", wrong)
+    rows = np.flatnonzero(wrong)
+    if not len(rows):
+        return birth_day
+    year, month, day = _calendar(birth_day[rows])
+    kind = kind[rows]
+    kind[(kind == _SWAPPED_DAY_MONTH) & ((day > 12) | (day == month))] = _WRONG_DIGIT
+    latest = epoch_day(config.start_date) - 1
+    digit_year, digit_month, digit_day = _one_wrong_digit(year, month, day, latest, rng)
+    # Only the year right: any other day of that year (the year is at least 18 years back).
+    other_month = rng.integers(1, 13, len(rows))
+    other_day = 1 + (rng.random(len(rows)) * _days_in_month(year, other_month)).astype(np.int64)
+    same = (other_month == month) & (other_day == day)
+    other_day = np.where(same, other_day % _days_in_month(year, other_month) + 1, other_day)
+    typed = np.select(
+        [kind == _SWAPPED_DAY_MONTH, kind == _WRONG_DIGIT],
+        [
+            _epoch_days(year, np.minimum(day, 12), np.where(day <= 12, month, 1)),
+            _epoch_days(digit_year, digit_month, digit_day),
+        ],
+        _epoch_days(year, other_month, other_day),
+    )
+    birth_day = birth_day.copy()
+    birth_day[rows] = typed
+    return birth_day

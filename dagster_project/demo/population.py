@@ -55,6 +55,8 @@ class Population:
     birth_day: np.ndarray  # epoch days
     household: np.ndarray  # household index
     household_size: np.ndarray
+    household_member: np.ndarray  # person indices ordered by household
+    household_start: np.ndarray  # per household: index of its first member in household_member
     street_number: np.ndarray
     street_name: np.ndarray  # index into STREET_NAMES
     street_suffix: np.ndarray  # index into STREET_SUFFIXES
@@ -99,6 +101,19 @@ class Population:
         """The address each person used on ``day`` (before a change: the previous one)."""
         before_change = pa.array(self.has_previous_email & (day < self.email_changed_day))
         return pc.if_else(before_change, self.previous_email, self.email)
+
+    def other_member(self, rng: np.random.Generator, people: np.ndarray) -> np.ndarray:
+        """Another member of each person's household, uniformly; -1 for people living alone.
+
+        Drawing one of the first size-1 members and taking the last member instead of oneself
+        keeps the choice uniform over the others without a per-household loop.
+        """
+        size = self.household_size[people]
+        start = self.household_start[self.household[people]]
+        slot = start + (rng.random(len(people)) * np.maximum(size - 1, 1)).astype(np.int64)
+        other = self.household_member[slot]
+        other = np.where(other == people, self.household_member[start + size - 1], other)
+        return np.where(size > 1, other, -1)
 
     def pick_devices(self, rng: np.random.Generator, people: np.ndarray) -> np.ndarray:
         """One of each person's devices, uniformly."""
@@ -322,6 +337,7 @@ def build_population(config: WorldConfig) -> Population:
     )
     device_person, device_platform, device_id, device_start, device_count = _devices(n, rng)
 
+    household_member = np.argsort(household, kind="stable")
     return Population(
         person_id=concat("P", digits(np.arange(1, n + 1), 8)),
         gender=gender,
@@ -330,6 +346,8 @@ def build_population(config: WorldConfig) -> Population:
         birth_day=birth_day,
         household=household,
         household_size=size,
+        household_member=household_member,
+        household_start=np.searchsorted(household[household_member], np.arange(n_households)),
         street_number=number_of[household],
         street_name=street_of[household],
         street_suffix=suffix_of[household],

@@ -92,8 +92,10 @@ def person_records(config: IdentitySettings, warehouse: WarehouseResource) -> dg
     pool=WAREHOUSE_POOL,
     kinds={"splink"},
     deps=[PERSON_RECORDS],
-    description="Splink model trained unsupervised (prior from near-certain rules, u by random "
-    "sampling, m by EM on several blocking rules), saved as a versioned JSON file.",
+    description="Splink model trained so that a household cannot pass for one person: u by "
+    "random sampling, m from near-certain labelled pairs and from EM sessions blocked on "
+    "person-level evidence (kept only where more alike means more likely the same person), "
+    "the prior from the data; saved as a versioned JSON file with a manifest of every decision.",
 )
 def splink_model(config: IdentitySettings, warehouse: WarehouseResource) -> dg.MaterializeResult:
     timer = Timer()
@@ -108,6 +110,13 @@ def splink_model(config: IdentitySettings, warehouse: WarehouseResource) -> dg.M
             "model_path": dg.MetadataValue.path(str(version.path)),
             **{f"chart_{name}": dg.MetadataValue.path(str(p)) for name, p in charts.items()},
             "timings_s": dg.MetadataValue.json(timer.timings),
+            # What training decided: labelled pairs, each EM session's fate, where each
+            # comparison's m came from, the prior and how it was estimated, every repair.
+            "training": dg.MetadataValue.json(version.notes),
+            "training_decisions": dg.MetadataValue.md(
+                "\n".join(f"- {d}" for d in version.notes.get("decisions", [])) or "none"
+            ),
+            "prior": version.notes.get("prior", 0.0),
         }
     )
 

@@ -18,16 +18,15 @@ import pandas as pd
 from splink import DuckDBAPI, Linker
 
 from ..warehouse import quote_identifier
+from .conflicts import split_conflicts
 from .graph import components
 from .linkage_config import DEFAULT_CONFIG, LinkageConfig
 from .normalise import NORMALISED_COLUMNS
-from .splink_internals import EMTrainingException, SplinkDataFrame
-from .splink_settings import (
-    build_settings,
-    deterministic_rules,
-    training_blocking_rules,
-    usable_columns,
-)
+from .splink_internals import SplinkDataFrame
+from .splink_settings import usable_columns
+from .training import TrainingNotes, train_model
+
+__all__ = ["TrainingNotes", "train_model"]
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +39,7 @@ class Resolution:
     comparisons: int
     matched_pairs: int
     timings: dict[str, float] = field(default_factory=dict)
+    split_clusters: int = 0  # components rebuilt because two records in them conflict
 
 
 class Timer:
@@ -64,7 +64,7 @@ def linkable_columns(conn: duckdb.DuckDBPyConnection, table: str) -> set[str]:
     return usable_columns(dict(zip(COMPARED_COLUMNS, (v or 0.0 for v in row), strict=True)))
 
 
-def _linker(
+def linker_for(
     conn: duckdb.DuckDBPyConnection, table: str, settings
 ) -> tuple[Linker, SplinkDataFrame]:
     # Splink's SQL templating takes bare table names only, so a schema-qualified table is seen
@@ -72,50 +72,6 @@ def _linker(
     conn.execute(f"CREATE OR REPLACE TEMP VIEW _splink_input AS SELECT * FROM {table}")
     records = DuckDBAPI(connection=conn).register("_splink_input", dataset_display_name=table)
     return Linker(records, settings, log_level=logging.ERROR), records
-
-
-def train_model(
-    conn: duckdb.DuckDBPyConnection,
-    table: str,
-    config: LinkageConfig = DEFAULT_CONFIG,
-    timer: Timer | None = None,
-) -> dict:
-    """Unsupervised training: prior from near-certain rules, u by sampling, m by EM sessions."""
-    timer = timer or Timer()
-    columns = linkable_columns(conn, table)
-    linker, _ = _linker(conn, table, build_settings(columns))
-    with timer.phase("train: prior"):
-        linker.training.estimate_probability_two_random_records_match(
-            deterministic_rules(columns), recall=config.prior_recall
-        )
-    records = conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-    # An exact phone or email agrees for about one random pair in a million at a million
-    # records: too few sampled pairs leave u untrained and the strongest evidence at a default.
-    u_pairs = min(
-        max(config.u_max_pairs, config.u_pairs_per_record * records), config.u_max_pairs_cap
-    )
-    with timer.phase("train: u by random sampling"):
-        linker.training.estimate_u_using_random_sampling(max_pairs=u_pairs, seed=config.seed)
-    with timer.phase("train: m by expectation maximisation"):
-        for rule in training_blocking_rules(columns):
-            # A failed session leaves the linker without the comparisons it blocked on, so
-            # each session starts from a snapshot it can fall back to.
-            snapshot = linker.misc.save_model_to_json()
-            try:
-                linker.training.estimate_parameters_using_expectation_maximisation(
-                    rule, estimate_without_term_frequencies=True, max_pairs=config.em_max_pairs
-                )
-            except (EMTrainingException, ValueError) as error:
-                # No pairs agree on this rule (every email unique), or on a small file a level
-                # is never seen and its m value underflows: the other sessions still estimate
-                # the fields this one would have.
-                log.warning(
-                    "EM session blocked on %s skipped: %s",
-                    rule.get_blocking_rule("duckdb").blocking_rule_sql,
-                    str(error).splitlines()[0],
-                )
-                linker, _ = _linker(conn, table, snapshot)
-    return linker.misc.save_model_to_json()
 
 
 def predict_clusters(
@@ -135,7 +91,7 @@ def predict_clusters(
     ``keep_predictions_as`` the scored pairs stay as that table for charts.
     """
     timer = timer or Timer()
-    linker, _ = _linker(conn, table, model)
+    linker, _ = linker_for(conn, table, model)
     with timer.phase("predict"):
         predictions = linker.inference.predict(threshold_match_probability=config.predict_threshold)
     physical = predictions.physical_name
@@ -144,21 +100,26 @@ def predict_clusters(
         edges = _matched_edges(conn, physical, config.match_threshold)
         matched = len(edges)
         if extra_edges is not None and len(extra_edges):
-            edges = pd.concat([edges, extra_edges[["left", "right"]]], ignore_index=True)
+            # Deterministic links are the strongest: they join first when a component is split.
+            edges = pd.concat(
+                [edges, extra_edges[["left", "right"]].assign(weight=2.0)], ignore_index=True
+            )
         if nodes is None:
             nodes = conn.execute(f"SELECT record_id FROM {table}").df()["record_id"]
         clusters = components(nodes, edges)
+        clusters, split = split_conflicts(conn, table, clusters, edges)
     if keep_predictions_as:
         conn.execute(f"CREATE OR REPLACE TABLE {keep_predictions_as} AS SELECT * FROM {physical}")
     predictions.drop_table_from_database_and_remove_from_cache()
-    return Resolution(clusters, comparisons, matched, timer.timings)
+    return Resolution(clusters, comparisons, matched, timer.timings, split)
 
 
 def _matched_edges(
     conn: duckdb.DuckDBPyConnection, predictions: str, threshold: float
 ) -> pd.DataFrame:
     return conn.execute(
-        f"SELECT record_id_l AS left, record_id_r AS right FROM {predictions} "
+        f"SELECT record_id_l AS left, record_id_r AS right, match_probability AS weight "
+        f"FROM {predictions} "
         f"WHERE match_probability >= ? AND NOT ({_household_guard(conn, predictions)})",
         [threshold],
     ).df()
@@ -217,25 +178,61 @@ def _tf_columns(model: dict) -> set[str]:
 
 
 def _household_guard(conn: duckdb.DuckDBPyConnection, predictions: str) -> str:
-    """Pairs that must not link however much else agrees: a different person at the same home.
+    """Pairs that must not link however much else agrees: a different person, often at the same
+    home.
 
-    Household members share surname, address and phone; only given name and date of birth tell
-    them apart. A pair whose given names fall in the "else" level (not equal, not a nickname,
-    not a typo, not swapped) and whose dates of birth do not agree (or are unknown) stays
-    apart, unless an identifier that is personal (email, national id) is identical.
+    Household members share surname, address and phone; only given name, middle name and date of
+    birth tell them apart. So:
+
+    * a pair whose given names fall in the "else" level (not equal, not a nickname, not a typo,
+      not swapped) and whose dates of birth do not agree (or are unknown) stays apart;
+    * within one home (the same address or phone), a pair links only on personal evidence: given
+      names that agree, no date of birth or middle name that clearly differs, and, where the two
+      records carry any personal detail to compare (date of birth, middle name, email, phone,
+      national id), at least one that agrees (a clerk who typed a sister's given name on a record
+      with no date of birth makes a pair that agrees on everything a household shares, and on
+      nothing else);
+
+    unless an identifier that is personal (email, national id) is identical.
     """
     columns = {r[0] for r in conn.execute(f"DESCRIBE {predictions}").fetchall()}
     if "gamma_first_name" not in columns:
         return "false"
-    # Levels 3 and up: exact, one typo, or within a month; a spouse is often within ten years.
-    dob_disagrees = "gamma_dob < 3" if "gamma_dob" in columns else "true"
+    # dob levels: 4 exact, 3 day/month swapped, 2 one digit, 1 same year, 0 else.
+    dob_disagrees = "gamma_dob <= 1" if "gamma_dob" in columns else "true"
+    dob_differs = "gamma_dob = 0" if "gamma_dob" in columns else "false"
+    middle_differs = "gamma_middle_name = 0" if "gamma_middle_name" in columns else "false"
+    # Personal evidence: what one person has and a housemate does not. Its levels that agree.
+    evidence = {
+        "gamma_dob": 2,
+        "gamma_middle_name": 1,
+        "gamma_email": 3,
+        "gamma_phone": 1,
+        "gamma_national_id": 1,
+    }
+    present = {gamma: level for gamma, level in evidence.items() if gamma in columns}
+    agreement = " OR ".join(f"{g} >= {level}" for g, level in present.items()) or "false"
+    comparable = " OR ".join(f"{g} >= 0" for g in present) or "false"
+    # Where there is some to compare and none of it agrees, a shared home is all they share.
+    personal_agreement = f"({agreement}) OR NOT ({comparable})"
+    home = [
+        f"{gamma} = {level}"
+        for gamma, level in (("gamma_address", 3), ("gamma_phone", 2))
+        if gamma in columns
+    ]
+    same_home = " OR ".join(home) or "false"
     personal = [
         f"{gamma} = {level}"
         for gamma, level in (("gamma_email", 4), ("gamma_national_id", 2))
         if gamma in columns
     ]
     same_personal_id = " OR ".join(personal) or "false"
-    return f"gamma_first_name = 0 AND {dob_disagrees} AND NOT ({same_personal_id})"
+    different_person = (
+        f"(gamma_first_name = 0 AND {dob_disagrees}) OR (({same_home}) AND "
+        f"(gamma_first_name = 0 OR {dob_differs} OR {middle_differs} "
+        f"OR NOT ({personal_agreement})))"
+    )
+    return f"({different_person}) AND NOT ({same_personal_id})"
 
 
 def _count_comparisons(linker: Linker, timer: Timer) -> int:

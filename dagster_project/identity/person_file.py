@@ -93,7 +93,7 @@ def resolve_file(
             "CREATE TABLE person_records AS "
             + normalised_select("person_input", roles, date_formats)
         )
-    model = train_model(conn, "person_records", config, timer)
+    model, _notes = train_model(conn, "person_records", config, timer)
     resolution = predict_clusters(conn, "person_records", model, config, timer=timer)
     clusters = resolution.clusters
     clusters["cluster_size"] = clusters.groupby("cluster_id")["record_id"].transform("size")

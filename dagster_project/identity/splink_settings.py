@@ -6,6 +6,7 @@ world, FEBRL and any person file a data engineer brings are linked by the same r
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -61,6 +62,45 @@ def _typo_tolerant(column: str, tf: bool = False) -> ComparisonCreator:
     )
 
 
+def _middle_name() -> ComparisonCreator:
+    """A middle name, or only its initial (registers often keep just that)."""
+    return cl.CustomComparison(
+        output_column_name="middle_name",
+        comparison_levels=[
+            cll.NullLevel("middle_name"),
+            cll.ExactMatchLevel("middle_name"),
+            cll.CustomLevel(
+                "left(middle_name_l, 1) = left(middle_name_r, 1)", label_for_charts="same initial"
+            ),
+            cll.ElseLevel(),
+        ],
+    )
+
+
+def _dob() -> ComparisonCreator:
+    """Dates of birth as registers get them wrong: day and month swapped, one digit mistyped, or
+    only the year right. Levels run from most to least alike, so evidence falls with each."""
+    digits = "strftime(dob_{side}, '%Y%m%d')"
+    return cl.CustomComparison(
+        output_column_name="dob",
+        comparison_description="date of birth, with day/month swaps and one-digit typos",
+        comparison_levels=[
+            cll.NullLevel("dob"),
+            cll.ExactMatchLevel("dob"),
+            cll.CustomLevel(
+                "strftime(dob_l, '%Y-%d-%m') = strftime(dob_r, '%Y-%m-%d')",
+                label_for_charts="day and month swapped",
+            ),
+            cll.CustomLevel(
+                f"damerau_levenshtein({digits.format(side='l')}, {digits.format(side='r')}) <= 1",
+                label_for_charts="one digit different",
+            ),
+            cll.CustomLevel("year(dob_l) = year(dob_r)", label_for_charts="same year"),
+            cll.ElseLevel(),
+        ],
+    )
+
+
 @dataclass(frozen=True)
 class FieldRules:
     """What one identity field contributes: a comparison and the blocking rules it enables."""
@@ -83,15 +123,8 @@ def _rules() -> list[FieldRules]:
         ),
         FieldRules(("first_name",), _first_name()),
         FieldRules(("last_name",), _fuzzy_text("last_name", 0.92, 0.85)),
-        FieldRules(
-            ("dob",),
-            cl.DateOfBirthComparison(
-                "dob",
-                input_is_string=False,
-                datetime_thresholds=[1, 1, 10],
-                datetime_metrics=["month", "year", "year"],
-            ),
-        ),
+        FieldRules(("middle_name",), _middle_name()),
+        FieldRules(("dob",), _dob()),
         FieldRules(("dob", "last_name"), None, (block_on("last_name", "dob"),)),
         FieldRules(("dob", "first_name"), None, (block_on("first_name", "dob"),)),
         FieldRules(("email",), cl.EmailComparison("email"), (block_on("email"),)),
@@ -147,17 +180,55 @@ def build_settings(columns: Iterable[str], retain: Iterable[str] = ()) -> Settin
 
 
 def training_blocking_rules(columns: Iterable[str]) -> list[BlockingRuleCreator]:
-    """EM sessions: each one blocks on fields the others estimate, so every field is trained."""
+    """EM sessions, each blocked on evidence about the *person*, never on a household field.
+
+    Blocked on a postcode, a phone or a surname alone, most candidate pairs are members of one
+    household and EM learns them as the matching class. Names with a date of birth, a date of
+    birth, a national id or an email pick pairs that are mostly the same person or strangers.
+    Each session estimates the comparisons it does not block on, so between them all are trained.
+    """
     present = set(columns)
     candidates = [
         ("first_name", "last_name"),
+        ("first_name", "dob"),
+        ("last_name", "dob"),
         ("dob",),
-        ("email",),
-        ("phone",),
-        ("postcode",),
         ("national_id",),
+        ("email",),
     ]
     return [block_on(*fields) for fields in candidates if set(fields) <= present]
+
+
+def label_rules(columns: Iterable[str]) -> list[tuple[str, str, tuple[str, ...]]]:
+    """Near-certain evidence of one person, as (name, SQL join condition, fields used): the
+    pairs it picks are counted to estimate the m of every *other* comparison."""
+    present = set(columns)
+    candidates = [
+        ("identical national id", "l.national_id = r.national_id", ("national_id",)),
+        ("identical email", "l.email = r.email", ("email",)),
+        (
+            "identical phone and date of birth",
+            "l.phone = r.phone AND l.dob = r.dob",
+            ("phone", "dob"),
+        ),
+    ]
+    return [c for c in candidates if set(c[2]) <= present]
+
+
+def comparison_inputs(model: dict) -> dict[str, set[str]]:
+    """Each comparison of a model (Splink JSON) and the input columns its levels read."""
+    return {
+        c["output_column_name"]: {
+            name
+            for level in c["comparison_levels"]
+            for name in re.findall(r"(\w+)_[lr]\b", level.get("sql_condition", ""))
+        }
+        for c in c_list(model)
+    }
+
+
+def c_list(model: dict) -> list[dict]:
+    return model["comparisons"]
 
 
 def deterministic_rules(columns: Iterable[str]) -> list[BlockingRuleCreator]:

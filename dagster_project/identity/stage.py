@@ -41,6 +41,7 @@ class ModelVersion:
     version: str
     path: Path
     model: dict
+    notes: dict = field(default_factory=dict)  # what training decided (TrainingNotes)
 
 
 @dataclass
@@ -80,7 +81,7 @@ def train_identity_model(
 ) -> ModelVersion:
     """Train on the linkable records and save the model as a new version."""
     build_linkable_table(conn)
-    model = train_model(conn, LINKABLE_TABLE, config, timer)
+    model, notes = train_model(conn, LINKABLE_TABLE, config, timer or Timer())
     text = json.dumps(model, indent=2, sort_keys=True)
     digest = hashlib.sha256(text.encode()).hexdigest()
     stamp = (trained_at or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
@@ -96,9 +97,10 @@ def train_identity_model(
         "splink_version": splink.__version__,
         "duckdb_version": duckdb.__version__,
         "config": config.__dict__,
+        "training": notes.as_dict(),
     }
     path.with_suffix(".manifest.json").write_text(json.dumps(manifest, indent=2))
-    return ModelVersion(version, path, model)
+    return ModelVersion(version, path, model, notes.as_dict())
 
 
 def latest_model(paths: DataPaths) -> ModelVersion:

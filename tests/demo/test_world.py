@@ -143,6 +143,37 @@ def dirty_world(tmp_path_factory: pytest.TempPathFactory) -> tuple[DataPaths, Wo
     return make_world(tmp_path_factory.mktemp("dirty"), customers=1500, days=8, bad_row_rate=0.02)
 
 
+@pytest.fixture(scope="module")
+def household_world(tmp_path_factory: pytest.TempPathFactory) -> tuple[DataPaths, WorldSummary]:
+    """Many household copies and no other name or birthday noise, so every copy shows."""
+    return make_world(
+        tmp_path_factory.mktemp("households"),
+        customers=3000,
+        days=8,
+        seed=7,
+        household_share=0.6,
+        household_copy_rate=0.3,
+        dob_error_rate=0.0,
+        typo_rate=0.0,
+        swapped_name_rate=0.0,
+        bad_row_rate=0.0,
+    )
+
+
+@pytest.fixture(scope="module")
+def dob_error_world(tmp_path_factory: pytest.TempPathFactory) -> tuple[DataPaths, WorldSummary]:
+    """Many mistyped birthdays and no household copies."""
+    return make_world(
+        tmp_path_factory.mktemp("dob-errors"),
+        customers=3000,
+        days=8,
+        seed=8,
+        dob_error_rate=0.3,
+        household_copy_rate=0.0,
+        bad_row_rate=0.0,
+    )
+
+
 def file_bytes(paths: DataPaths) -> dict[str, bytes]:
     return {
         str(p.relative_to(paths.root)): p.read_bytes()
@@ -288,6 +319,83 @@ def _single_record_customers(paths: DataPaths) -> pd.DataFrame:
     return rows[rows["crm_records"] == 1]
 
 
+def _name_forms(name: str) -> set[str]:
+    """A given name and its short forms, lowercased: every way a record may type it."""
+    return {name.lower()} | {short.lower() for short in NICKNAMES.get(name, ())}
+
+
+def _household_others(persons: pd.DataFrame) -> pd.DataFrame:
+    """One row per (person, other member of their household) with the other's true details."""
+    members = persons.loc[
+        persons["household_size"] > 1, ["person_id", "household_id", "first_name", "date_of_birth"]
+    ].astype({"date_of_birth": str})
+    pairs = members.merge(members, on="household_id", suffixes=("", "_other"))
+    return pairs.loc[
+        pairs["person_id"] != pairs["person_id_other"],
+        ["person_id", "person_id_other", "first_name_other", "date_of_birth_other"],
+    ]
+
+
+def _from_household(rows: pd.DataFrame, persons: pd.DataFrame) -> pd.DataFrame:
+    """Per row (``person_id``, ``typed_first``, ``typed_dob``): whether the typed first name or
+    date of birth is another household member's and not the person's own."""
+    own = persons.set_index("person_id")
+    own_forms = rows["person_id"].map(own["first_name"]).map(_name_forms)
+    own_dob = rows["person_id"].map(own["date_of_birth"].astype(str))
+    typed = rows[["person_id", "typed_first", "typed_dob"]].reset_index(names="row")
+    pairs = typed.merge(_household_others(persons), on="person_id")
+    other_forms = pairs["first_name_other"].map(_name_forms)
+    pairs["first"] = [t in f for t, f in zip(pairs["typed_first"], other_forms, strict=True)]
+    pairs["dob"] = pairs["typed_dob"] == pairs["date_of_birth_other"]
+    found = pairs.groupby("row")[["first", "dob"]].any().reindex(rows.index, fill_value=False)
+    own_first = pd.Series(
+        [t in f for t, f in zip(rows["typed_first"], own_forms, strict=True)], index=rows.index
+    )
+    return pd.DataFrame(
+        {"first": found["first"] & ~own_first, "dob": found["dob"] & (rows["typed_dob"] != own_dob)}
+    )
+
+
+def _one_character_differs(typed: pd.Series, true: pd.Series) -> pd.Series:
+    """Per row: the two same-length strings differ in exactly one character."""
+    differs = [
+        len(x) == len(y) and sum(a != b for a, b in zip(x, y, strict=True)) == 1
+        for x, y in zip(typed, true, strict=True)
+    ]
+    return pd.Series(differs, index=typed.index, dtype=bool)
+
+
+def _dob_error_like(typed: pd.Series, true: pd.Series) -> pd.Series:
+    """Typed dates that are a real date, differ from the truth and are wrong the way people get
+    dates wrong: day and month swapped, one digit off, or only the year right."""
+    parsed = pd.to_datetime(typed, format="%Y-%m-%d", errors="coerce")
+    year, month, day = (typed.str.slice(a, b) for a, b in ((0, 4), (5, 7), (8, 10)))
+    true_year, true_month, true_day = (true.str.slice(a, b) for a, b in ((0, 4), (5, 7), (8, 10)))
+    swapped = (year == true_year) & (month == true_day) & (day == true_month)
+    one_digit = _one_character_differs(typed, true)
+    real = typed.str.fullmatch(ISO_DATE) & parsed.notna()
+    return real & (typed != true) & (swapped | one_digit | (year == true_year))
+
+
+def _typed_people(paths: DataPaths) -> pd.DataFrame:
+    """Every CRM customer record and application typed with a first name and a date of birth,
+    with its true owner: columns person_id, typed_first, typed_dob, table."""
+    frames = []
+    for spec in (LANDING_FILES[0], LANDING_FILES[6]):
+        rows = read_valid(paths, spec).drop_duplicates(spec.record_key)
+        frames.append(
+            pd.DataFrame(
+                {
+                    "person_id": rows[spec.record_key].map(links_of(paths, spec.name)).values,
+                    "typed_first": rows["first_name"].str.lower().values,
+                    "typed_dob": rows["date_of_birth"].values,
+                    "table": spec.name,
+                }
+            )
+        )
+    return pd.concat(frames, ignore_index=True)
+
+
 def test_realised_noise_rates_are_near_the_configured_ones(
     world: tuple[DataPaths, WorldSummary],
 ) -> None:
@@ -306,13 +414,23 @@ def test_realised_noise_rates_are_near_the_configured_ones(
 
     assert near(swapped.mean(), config.swapped_name_rate, n)
     assert near(nickname[eligible].mean(), config.nickname_rate, int(eligible.sum()))
-    assert near((~as_typed & ~swapped).mean(), config.typo_rate, n)
+    # A first name taken from another member of the household is not a typo.
+    copied = _from_household(
+        rows.assign(typed_first=first, typed_dob=rows["date_of_birth"]), load_persons(paths)
+    )
+    assert near((~as_typed & ~swapped & ~copied["first"]).mean(), config.typo_rate, n)
     phones = rows.loc[rows["phone"] != "", "phone"]
     assert near((~phones.str.fullmatch(E164)).mean(), config.phone_format_rate, len(phones))
     typed_birthday = rows["date_of_birth"]
     assert near((typed_birthday == "").mean(), config.missing_field_rate, n)
     true_birthday = rows["date_of_birth_true"].astype(str)
-    assert (typed_birthday[typed_birthday != ""] == true_birthday[typed_birthday != ""]).all()
+    present = typed_birthday != ""
+    wrong = present & (typed_birthday != true_birthday) & ~copied["dob"]
+    assert _dob_error_like(typed_birthday[wrong], true_birthday[wrong]).all()
+    assert near(wrong[present].mean(), config.dob_error_rate, int(present.sum()))
+    in_household = rows["household_size"] > 1
+    any_copy = (copied["first"] | copied["dob"])[in_household]
+    assert near(any_copy.mean(), config.household_copy_rate, int(in_household.sum()))
 
     persons = load_persons(paths)
     assert near(persons["previous_email"].notna().mean(), config.changed_email_rate, len(persons))
@@ -320,7 +438,14 @@ def test_realised_noise_rates_are_near_the_configured_ones(
     doubled = int(persons["crm_records"].eq(2).sum())
     assert near(doubled / customers, config.duplicate_customer_rate, customers)
     assert near(persons["is_crm_customer"].mean(), config.crm_customer_share, len(persons))
-    for name in ("typo_rate", "nickname_rate", "swapped_name_rate", "phone_format_rate"):
+    for name in (
+        "typo_rate",
+        "nickname_rate",
+        "swapped_name_rate",
+        "phone_format_rate",
+        "dob_error_rate",
+        "household_copy_rate",
+    ):
         assert abs(summary.realised_noise[name] - getattr(config, name)) < 0.01, name
 
 
@@ -358,6 +483,118 @@ def test_households_share_address_and_phone_but_not_names_or_birthdays(
     landline = rows["home_phone"].fillna("").str[-10:]
     on_landline = rows[(number == landline) & (landline != "")]
     assert on_landline.groupby("household_id")["person_id"].nunique().max() > 1
+
+
+def test_a_household_copy_always_takes_a_real_other_members_value(
+    household_world: tuple[DataPaths, WorldSummary],
+) -> None:
+    paths, summary = household_world
+    persons = load_persons(paths)
+    typed = _typed_people(paths)
+    own = persons.set_index("person_id")
+    own_forms = typed["person_id"].map(own["first_name"]).map(_name_forms)
+    own_first = pd.Series(
+        [t in f for t, f in zip(typed["typed_first"], own_forms, strict=True)], index=typed.index
+    )
+    own_dob = (typed["typed_dob"] == "") | (
+        typed["typed_dob"] == typed["person_id"].map(own["date_of_birth"].astype(str))
+    )
+    copied = _from_household(typed, persons)
+    # With typos, swaps and dob errors off, a value that is not the person's own is a copy, and
+    # every copy is the value of someone else in the same household.
+    assert (own_first | copied["first"]).all()
+    assert (own_dob | copied["dob"]).all()
+    in_household = typed["person_id"].map(own["household_size"]) > 1
+    assert not (copied["first"] | copied["dob"])[~in_household].any()
+    assert copied["first"].sum() > 100 and copied["dob"].sum() > 100
+    # Both fields are copied about equally; missing birthdays hide a few of the dob copies.
+    assert 0.35 < copied["dob"].sum() / (copied["first"] | copied["dob"]).sum() < 0.6
+    rate = summary.config.household_copy_rate
+    assert near((copied["first"] | copied["dob"])[in_household].mean(), rate, in_household.sum())
+    assert abs(summary.realised_noise["household_copy_rate"] - rate) < 0.02
+
+    # Calls: the agent types the name of whoever in the household they think rang.
+    calls = read_valid(paths, LANDING_FILES[4])
+    calls = calls[calls["caller_name"] != ""]
+    name = calls["caller_name"].str.lower()
+    first = name.str.split(", ").str[1].where(name.str.contains(", "), name.str.split(" ").str[0])
+    call_rows = pd.DataFrame(
+        {
+            "person_id": calls["call_id"].map(links_of(paths, "contact_centre__calls")).values,
+            "typed_first": first.values,
+            "typed_dob": "",
+        }
+    )
+    call_forms = call_rows["person_id"].map(own["first_name"]).map(_name_forms)
+    call_own = pd.Series(
+        [t in f for t, f in zip(call_rows["typed_first"], call_forms, strict=True)], dtype=bool
+    )
+    call_copied = _from_household(call_rows, persons)["first"]
+    assert (call_own | call_copied).all()
+    assert call_copied.sum() > 10
+
+
+def test_a_dob_error_is_a_real_date_wrong_in_one_realistic_way(
+    dob_error_world: tuple[DataPaths, WorldSummary],
+) -> None:
+    paths, summary = dob_error_world
+    persons = load_persons(paths).set_index("person_id")
+    typed = _typed_people(paths)
+    typed = typed[typed["typed_dob"] != ""]
+    true = typed["person_id"].map(persons["date_of_birth"].astype(str))
+    wrong = typed["typed_dob"] != true
+    assert _dob_error_like(typed.loc[wrong, "typed_dob"], true[wrong]).all()
+    assert (typed["typed_dob"] < summary.config.start_date.isoformat()).all()
+    rate = summary.config.dob_error_rate
+    assert near(wrong.mean(), rate, len(typed))
+    assert abs(summary.realised_noise["dob_error_rate"] - rate) < 0.02
+    # All three kinds occur: swapped day and month, one digit, only the year right.
+    mistyped, truth = typed.loc[wrong, "typed_dob"], true[wrong]
+    swapped = (mistyped.str[5:7] == truth.str[8:10]) & (mistyped.str[8:10] == truth.str[5:7])
+    one_digit = _one_character_differs(mistyped, truth)
+    year_only = ~swapped & ~one_digit
+    assert (mistyped[year_only].str[:4] == truth[year_only].str[:4]).all()
+    for kind in (swapped, one_digit, year_only):
+        assert 0.1 < kind.mean() < 0.75
+
+
+def test_zero_register_noise_rates_give_no_such_records_and_touch_nothing_else(
+    tmp_path: Path,
+) -> None:
+    quiet = {"typo_rate": 0.0, "swapped_name_rate": 0.0, "bad_row_rate": 0.0}
+    zero, summary = make_world(
+        tmp_path / "zero",
+        customers=1500,
+        days=5,
+        seed=9,
+        household_share=0.6,
+        dob_error_rate=0.0,
+        household_copy_rate=0.0,
+        **quiet,
+    )
+    assert summary.realised_noise["dob_error_rate"] == 0.0
+    assert summary.realised_noise["household_copy_rate"] == 0.0
+    persons = load_persons(zero)
+    typed = _typed_people(zero)
+    own = persons.set_index("person_id")
+    forms = typed["person_id"].map(own["first_name"]).map(_name_forms)
+    assert all(t in f for t, f in zip(typed["typed_first"], forms, strict=True))
+    present = typed[typed["typed_dob"] != ""]
+    assert (
+        present["typed_dob"] == present["person_id"].map(own["date_of_birth"].astype(str))
+    ).all()
+
+    # The register noise draws from its own streams: turning it on changes only the records it
+    # lands in, never another source or the truth about people.
+    noisy, _ = make_world(
+        tmp_path / "noisy", customers=1500, days=5, seed=9, household_share=0.6, **quiet
+    )
+    a, b = file_bytes(zero), file_bytes(noisy)
+    assert a.keys() == b.keys()
+    differing = {name for name in a if a[name] != b[name]}
+    touched = ("crm/customers/", "outcomes/applications/", "contact_centre/calls/")
+    assert "truth/world.json" in differing and len(differing) > 1
+    assert all(name == "truth/world.json" or any(t in name for t in touched) for name in differing)
 
 
 def test_intents_drive_browsing_applications_and_propensities(
@@ -436,5 +673,9 @@ def test_the_package_imports_no_dagster_and_checks_its_config() -> None:
     assert result.stdout.strip() == "False", result.stderr
     with pytest.raises(ValueError, match="typo_rate"):
         WorldConfig(typo_rate=1.5)
+    with pytest.raises(ValueError, match="dob_error_rate"):
+        WorldConfig(dob_error_rate=-0.1)
+    with pytest.raises(ValueError, match="household_copy_rate"):
+        WorldConfig(household_copy_rate=1.01)
     with pytest.raises(ValueError, match="customers"):
         replace(WorldConfig(), customers=0)

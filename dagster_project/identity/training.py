@@ -1,0 +1,252 @@
+"""Training a Splink model that cannot mistake a family for one person.
+
+Expectation maximisation on person files has a known failure: blocked on a household field
+(postcode, phone, surname) the candidate pairs are mostly members of one household, and EM learns
+*them* as the matching class, so a different given name and birthday look like evidence of a
+match. Training here is built so that cannot happen, and says what it decided:
+
+* **u** by random sampling, as usual.
+* **Labelled m** where a file has near-certain evidence (an identical national id, an identical
+  email, or an identical phone with the same date of birth): the m of every *other* comparison is
+  counted on those pairs. It starts EM and is the fallback when EM goes wrong.
+* **EM sessions blocked on person-level evidence only** (names, names with a date of birth, a
+  date of birth, national id, email), never on a household field; each session runs on its own
+  from the same start, and its estimate of a comparison is kept only if it is *monotone*: more
+  alike never means less likely the same person (exact >= each partial level >= else, else < 1).
+* A comparison without a kept estimate takes its labelled m, else a conservative default profile.
+* **The prior** (probability two random records match) from the data: each kept session derives
+  it from its own share of matches among its blocked pairs and the trained recall of its rule;
+  the median over sessions, not a guessed recall.
+
+Every decision lands in ``TrainingNotes`` (the model manifest and the asset metadata).
+"""
+
+from __future__ import annotations
+
+import logging
+import statistics
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING
+
+import duckdb
+
+from .linkage_config import LinkageConfig
+from .splink_internals import EMTrainingException
+from .splink_settings import (
+    build_settings,
+    comparison_inputs,
+    deterministic_rules,
+    label_rules,
+    training_blocking_rules,
+)
+
+if TYPE_CHECKING:
+    from .linkage import Timer
+
+log = logging.getLogger(__name__)
+
+LABEL_PAIRS_MAX = 200_000  # labelled pairs counted per rule: plenty for a handful of m values
+LABEL_PAIRS_MIN = 30  # fewer than this and a label rule says too little to count m on
+# When no session and no label could estimate a comparison: most true pairs agree exactly, a few
+# partially, very few not at all. Shares of the exact, the partial levels (together) and else.
+DEFAULT_M = (0.90, 0.08, 0.02)
+DEFAULT_PRIOR_PER_RECORD = 0.5  # without any estimate: about one duplicate per two records
+
+
+@dataclass
+class TrainingNotes:
+    """What training decided, in words and numbers: for the manifest and the asset metadata."""
+
+    records: int = 0
+    prior: float = 0.0
+    prior_method: str = ""
+    labelled_pairs: dict[str, int] = field(default_factory=dict)
+    sessions: dict[str, str] = field(default_factory=dict)  # rule -> what became of it
+    m_source: dict[str, str] = field(default_factory=dict)  # comparison -> where its m came from
+    decisions: list[str] = field(default_factory=list)  # the repairs, in sentences
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def _levels(model: dict, comparison: str) -> list[dict]:
+    """The non-null levels of one comparison, most alike first (else last)."""
+    found = next(c for c in model["comparisons"] if c["output_column_name"] == comparison)
+    return [level for level in found["comparison_levels"] if not level.get("is_null_level")]
+
+
+def _m_values(model: dict, comparison: str) -> list[float | None]:
+    return [level.get("m_probability") for level in _levels(model, comparison)]
+
+
+def _set_m(model: dict, comparison: str, m: list[float]) -> None:
+    for level, value in zip(_levels(model, comparison), m, strict=True):
+        level["m_probability"] = value
+
+
+def monotone(model: dict, comparison: str, m: list[float | None]) -> bool:
+    """More alike never weighs less: exact >= every partial level >= else, and else < 1."""
+    u = [level.get("u_probability") for level in _levels(model, comparison)]
+    if any(v is None for v in m) or any(v is None or v <= 0 for v in u):
+        return False
+    factors = [mi / ui for mi, ui in zip(m, u, strict=True)]
+    exact, partial, other = factors[0], factors[1:-1], factors[-1]
+    return exact > 1 and other < 1 and all(exact >= f >= other for f in partial)
+
+
+def _default_m(levels: int) -> list[float]:
+    exact, partial, other = DEFAULT_M
+    if levels == 2:
+        return [exact + partial, other]
+    # Partial levels share their mass, the more alike ones more (they are listed first).
+    weights = [2.0**-i for i in range(levels - 2)]
+    return [exact, *(partial * w / sum(weights) for w in weights), other]
+
+
+def _fresh(conn, table: str, model: dict):
+    from .linkage import linker_for
+
+    return linker_for(conn, table, model)[0]
+
+
+def _labelled_m(
+    conn: duckdb.DuckDBPyConnection,
+    table: str,
+    model: dict,
+    columns: set[str],
+    notes: TrainingNotes,
+) -> dict[str, list[list[float]]]:
+    """Per comparison, m counted on each label rule's pairs (never on the rule's own fields)."""
+    estimates: dict[str, list[list[float]]] = {}
+    inputs = comparison_inputs(model)
+    for name, condition, fields in label_rules(columns):
+        conn.execute(
+            f"CREATE OR REPLACE TEMP TABLE _labels AS SELECT l.record_id AS record_id_l, "
+            f"r.record_id AS record_id_r FROM {table} AS l JOIN {table} AS r "
+            f"ON {condition} AND l.record_id < r.record_id LIMIT {LABEL_PAIRS_MAX}"
+        )
+        pairs = conn.execute("SELECT count(*) FROM _labels").fetchone()[0]
+        notes.labelled_pairs[name] = pairs
+        if pairs < LABEL_PAIRS_MIN:
+            continue
+        linker = _fresh(conn, table, model)
+        linker.training.estimate_m_from_pairwise_labels("_labels")
+        counted = linker.misc.save_model_to_json()
+        for comparison, used in inputs.items():
+            if used & set(fields):
+                continue
+            m = _m_values(counted, comparison)
+            if all(v is not None for v in m):
+                estimates.setdefault(comparison, []).append(m)
+    conn.execute("DROP TABLE IF EXISTS _labels")
+    return estimates
+
+
+def _mean(vectors: list[list[float]]) -> list[float]:
+    return [statistics.fmean(values) for values in zip(*vectors, strict=True)]
+
+
+def train_model(
+    conn: duckdb.DuckDBPyConnection,
+    table: str,
+    config: LinkageConfig,
+    timer: Timer,
+) -> tuple[dict, TrainingNotes]:
+    from .linkage import linkable_columns, linker_for
+
+    columns = linkable_columns(conn, table)
+    notes = TrainingNotes(records=conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+    linker, _ = linker_for(conn, table, build_settings(columns))
+    # A provisional prior for the sessions' start; the final one is estimated below.
+    with timer.phase("train: provisional prior"):
+        rules = deterministic_rules(columns)
+        if rules:
+            linker.training.estimate_probability_two_random_records_match(
+                rules, recall=config.prior_recall
+            )
+    # An exact phone or email agrees for about one random pair in a million at a million
+    # records: too few sampled pairs leave u untrained and the strongest evidence at a default.
+    u_pairs = min(
+        max(config.u_max_pairs, config.u_pairs_per_record * notes.records), config.u_max_pairs_cap
+    )
+    with timer.phase("train: u by random sampling"):
+        linker.training.estimate_u_using_random_sampling(max_pairs=u_pairs, seed=config.seed)
+    base = linker.misc.save_model_to_json()
+    comparisons = list(comparison_inputs(base))
+
+    with timer.phase("train: m from labelled pairs"):
+        labelled = {c: _mean(v) for c, v in _labelled_m(conn, table, base, columns, notes).items()}
+    for comparison, m in list(labelled.items()):
+        if monotone(base, comparison, m):
+            _set_m(base, comparison, m)  # EM starts from the labelled m
+        else:
+            notes.decisions.append(f"{comparison}: labelled m ran the wrong way, not used")
+            del labelled[comparison]
+
+    kept: dict[str, list[list[float]]] = {}
+    priors: list[float] = []
+    with timer.phase("train: m by expectation maximisation"):
+        for rule in training_blocking_rules(columns):
+            sql = rule.get_blocking_rule("duckdb").blocking_rule_sql
+            session = _fresh(conn, table, base)
+            try:
+                session.training.estimate_parameters_using_expectation_maximisation(
+                    rule,
+                    estimate_without_term_frequencies=True,
+                    populate_probability_two_random_records_match_from_trained_values=True,
+                    max_pairs=config.em_max_pairs,
+                )
+            except (EMTrainingException, ValueError) as error:
+                # No pairs agree on this rule (every email unique), or a level is never seen
+                # on a small file and its m underflows: the other sessions go on.
+                notes.sessions[sql] = f"skipped: {str(error).splitlines()[0]}"
+                continue
+            trained = session.misc.save_model_to_json()
+            good, bad = [], []
+            for comparison in comparisons:
+                m = _m_values(trained, comparison)
+                if m == _m_values(base, comparison):
+                    continue  # blocked on, so not estimated here
+                (good if monotone(trained, comparison, m) else bad).append(comparison)
+                if comparison in good:
+                    kept.setdefault(comparison, []).append(m)
+            notes.sessions[sql] = f"kept m for {', '.join(good) or 'nothing'}" + (
+                f"; ran the wrong way for {', '.join(bad)}" if bad else ""
+            )
+            if good:
+                priors.append(float(trained["probability_two_random_records_match"]))
+
+    for comparison in comparisons:
+        if comparison in kept:
+            _set_m(base, comparison, _mean(kept[comparison]))
+            notes.m_source[comparison] = f"EM ({len(kept[comparison])} sessions)"
+            continue
+        if comparison in labelled:
+            notes.m_source[comparison] = "labelled pairs"
+            notes.decisions.append(
+                f"{comparison}: no EM session estimated it the right way; labelled m used"
+            )
+            continue
+        _set_m(base, comparison, _default_m(len(_levels(base, comparison))))
+        notes.m_source[comparison] = "default profile"
+        notes.decisions.append(
+            f"{comparison}: neither EM nor labels estimated it the right way; default m used"
+        )
+
+    total_pairs = notes.records * (notes.records - 1) / 2
+    if priors:
+        notes.prior = statistics.median(priors)
+        notes.prior_method = (
+            f"median over {len(priors)} EM sessions of the share of matches among each "
+            "session's blocked pairs, over its rule's trained recall"
+        )
+    else:
+        notes.prior = min(DEFAULT_PRIOR_PER_RECORD * notes.records / max(total_pairs, 1), 0.5)
+        notes.prior_method = "no session could estimate it: about one duplicate per two records"
+        notes.decisions.append(f"prior: {notes.prior_method}")
+    base["probability_two_random_records_match"] = notes.prior
+    if notes.prior > 0:
+        log.info(
+            "prior %.3g (%.0f expected matching pairs)", notes.prior, notes.prior * total_pairs
+        )
+    return base, notes

@@ -1,0 +1,1 @@
+"""Independent generators of test data."""
