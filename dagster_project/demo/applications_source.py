@@ -60,10 +60,8 @@ class ApplicationSource:
         # Own streams for the register noise, so its rates never shift the other fields' draws.
         copy_rng = stream(config.seed, "applications/household-copy")
         first_name, birth_day = copy_from_household(
-            population.first_name,
-            population.birth_day,
+            population,
             person,
-            population.other_member(copy_rng, person),
             copy_rng,
             config,
             tally,

@@ -150,10 +150,8 @@ class ContactCentreSource:
         # The agent may take down the name of whoever in the household they think is calling.
         copy_rng = stream(config.seed, "calls/household-copy", context.index)
         first_name, _ = copy_from_household(
-            population.first_name,
-            population.birth_day,
+            population,
             person,
-            population.other_member(copy_rng, person),
             copy_rng,
             config,
             self._tally,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
@@ -26,6 +27,9 @@ from dagster_project.demo.vocabulary import (
     NICKNAMES,
     SURNAMES,
 )
+
+if TYPE_CHECKING:  # population imports this module's name lists
+    from dagster_project.demo.population import Population
 
 FIRST_NAMES: tuple[str, ...] = FEMALE_FIRST_NAMES + MALE_FIRST_NAMES
 assert len(set(FIRST_NAMES)) == len(FIRST_NAMES), "a first name is listed twice"
@@ -306,10 +310,8 @@ _COPIED_BIRTHDAY = 0.5  # share of household copies that take the birthday, not 
 
 
 def copy_from_household(
-    first_name: np.ndarray,
-    birth_day: np.ndarray,
+    population: Population,
     person: np.ndarray,
-    other: np.ndarray,
     rng: np.random.Generator,
     config: WorldConfig,
     tally: NoiseTally,
@@ -318,12 +320,14 @@ def copy_from_household(
     intensity: float | np.ndarray = 1.0,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The given name and birth day each record was typed from: its person's, except that at
-    ``household_copy_rate`` one of them is ``other``'s (a household member, -1 for none).
+    ``household_copy_rate`` one of them is another member's of the same household (drawn from
+    ``rng`` first; people living alone have none).
 
-    ``first_name`` and ``birth_day`` are per person. Records that type no birthday
+    Records that type no birthday
     (``types_birthday=False``) can only take the name. Copying the index, not the typed text,
     lets the copied name pick up nicknames and typos like any other.
     """
+    other = population.other_member(rng, person)
     n = len(person)
     eligible = other >= 0
     copied = eligible & (rng.random(n) < np.minimum(1.0, config.household_copy_rate * intensity))
@@ -331,7 +335,7 @@ def copy_from_household(
     tally.observe("household_copy_rate", copied, eligible)
     name_of = np.where(copied & ~takes_birthday, other, person)
     birthday_of = np.where(copied & takes_birthday, other, person)
-    return first_name[name_of], birth_day[birthday_of]
+    return population.first_name[name_of], population.birth_day[birthday_of]
 
 
 # --------------------------------------------------------------------------- dates of birth
