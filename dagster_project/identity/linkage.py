@@ -120,7 +120,7 @@ def _matched_edges(
     return conn.execute(
         f"SELECT record_id_l AS left, record_id_r AS right, match_probability AS weight "
         f"FROM {predictions} "
-        f"WHERE match_probability >= ? AND NOT ({_household_guard(conn, predictions)})",
+        f"WHERE match_probability >= ? AND NOT ({household_guard(conn, predictions)})",
         [threshold],
     ).df()
 
@@ -177,7 +177,7 @@ def _tf_columns(model: dict) -> set[str]:
     }
 
 
-def _household_guard(conn: duckdb.DuckDBPyConnection, predictions: str) -> str:
+def household_guard(conn: duckdb.DuckDBPyConnection, predictions: str) -> str:
     """Pairs that must not link however much else agrees: a different person, often at the same
     home.
 

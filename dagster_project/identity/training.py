@@ -12,7 +12,8 @@ match. Training here is built so that cannot happen, and says what it decided:
 * **EM sessions blocked on person-level evidence only** (names, names with a date of birth, a
   date of birth, national id, email), never on a household field; each session runs on its own
   from the same start, and its estimate of a comparison is kept only if it is *monotone*: more
-  alike never means less likely the same person (exact >= each partial level >= else, else < 1).
+  alike never means less likely the same person (exact and every partial level weigh more than
+  else; exact is evidence for, else against, and more matches agree exactly than not at all).
 * A comparison without a kept estimate takes its labelled m, else a conservative default profile.
 * **The prior** (probability two random records match) from the data: each kept session derives
   it from its own share of matches among its blocked pairs and the trained recall of its rule;
@@ -51,6 +52,9 @@ LABEL_PAIRS_MIN = 30  # fewer than this and a label rule says too little to coun
 # partially, very few not at all. Shares of the exact, the partial levels (together) and else.
 DEFAULT_M = (0.90, 0.08, 0.02)
 DEFAULT_PRIOR_PER_RECORD = 0.5  # without any estimate: about one duplicate per two records
+DEGENERATE_M = 1e-4  # an m this close to 0 or 1 is a session that found no real matches
+PRIOR_SAMPLE_RECORDS = 100_000  # records the prior is counted on
+PRIOR_MIN_WEIGHT = -15.0  # candidate pairs below this weigh nothing in the expected matches
 
 
 @dataclass
@@ -85,13 +89,25 @@ def _set_m(model: dict, comparison: str, m: list[float]) -> None:
 
 
 def monotone(model: dict, comparison: str, m: list[float | None]) -> bool:
-    """More alike never weighs less: exact >= every partial level >= else, and else < 1."""
+    """More alike never weighs less: an exact agreement is evidence for a match (Bayes factor
+    above 1) and more common among matches than the else level; the else level is evidence
+    against (below 1), and every partial level weighs more than else. A partial level may weigh
+    more than exact (first and last name swapped is rarer among strangers than an exact name).
+    A level random pairs never reached (no u) says nothing either way and is not judged. An
+    estimate that puts every match in one level (m of 0 or 1) is degenerate: real data has typos
+    and gaps, and a session whose "matches" agree perfectly has latched onto something else."""
     u = [level.get("u_probability") for level in _levels(model, comparison)]
-    if any(v is None for v in m) or any(v is None or v <= 0 for v in u):
+    ends = (m[0], m[-1], u[0], u[-1])
+    if any(v is None for v in ends) or u[0] <= 0 or u[-1] <= 0:
         return False
-    factors = [mi / ui for mi, ui in zip(m, u, strict=True)]
-    exact, partial, other = factors[0], factors[1:-1], factors[-1]
-    return exact > 1 and other < 1 and all(exact >= f >= other for f in partial)
+    exact, other = m[0] / u[0], m[-1] / u[-1]
+    partial = [
+        mi / ui for mi, ui in zip(m[1:-1], u[1:-1], strict=True) if mi is not None and ui
+    ]
+    degenerate = any(v is not None and not DEGENERATE_M < v < 1 - DEGENERATE_M for v in m)
+    return (
+        not degenerate and exact > 1 > other and m[0] >= m[-1] and all(f > other for f in partial)
+    )
 
 
 def _default_m(levels: int) -> list[float]:
@@ -142,8 +158,58 @@ def _labelled_m(
     return estimates
 
 
-def _mean(vectors: list[list[float]]) -> list[float]:
-    return [statistics.fmean(values) for values in zip(*vectors, strict=True)]
+def _prior_from_predictions(
+    conn: duckdb.DuckDBPyConnection, table: str, model: dict, seed: int
+) -> tuple[float, int]:
+    """The probability two random records match, as the data says: the expected number of
+    matching pairs (the sum of every candidate pair's match probability, pairs the household
+    rule refuses counting none) over all pairs, recomputed with the new prior until it settles,
+    on a sample of at most ``PRIOR_SAMPLE_RECORDS`` records (a pair is in a uniform sample of
+    records with the same chance whether it matches or not, so the ratio is unbiased). This is
+    EM's update of the prior with m and u held fixed, over every blocking rule at once."""
+    import numpy as np
+
+    from .linkage import household_guard, linker_for
+
+    records = conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+    share = min(1.0, PRIOR_SAMPLE_RECORDS / max(records, 1))
+    conn.execute(
+        f"CREATE OR REPLACE TEMP TABLE _prior_sample AS SELECT * FROM {table} "
+        f"WHERE hash(record_id || '{seed}') % 1000000 < {int(share * 1_000_000)}"
+    )
+    n = conn.execute("SELECT count(*) FROM _prior_sample").fetchone()[0]
+    prior = float(model["probability_two_random_records_match"])
+    linker, _ = linker_for(conn, "_prior_sample", model)
+    scored = linker.inference.predict(threshold_match_weight=PRIOR_MIN_WEIGHT)
+    guard = household_guard(conn, scored.physical_name)
+    log_factors = conn.execute(
+        f"SELECT match_weight - log2({prior} / (1 - {prior})) FROM {scored.physical_name} "
+        f"WHERE NOT ({guard})"
+    ).fetchnumpy()
+    scored.drop_table_from_database_and_remove_from_cache()
+    conn.execute("DROP TABLE IF EXISTS _prior_sample")
+    factors = np.exp2(np.clip(next(iter(log_factors.values())).astype(float), -60, 60))
+    pairs = n * (n - 1) / 2
+    if not len(factors) or pairs <= 0:
+        return prior, 0
+    for _ in range(100):
+        odds = prior / (1 - prior)
+        expected = float(np.sum(factors * odds / (1 + factors * odds)))
+        updated = min(max(expected / pairs, 1e-12), 0.5)
+        if abs(updated - prior) <= 1e-4 * prior:
+            prior = updated
+            break
+        prior = updated
+    return prior, len(factors)
+
+
+def _mean(vectors: list[list[float | None]]) -> list[float | None]:
+    """Level by level, the mean of the estimates that have one (None where none has)."""
+    means = []
+    for values in zip(*vectors, strict=True):
+        known = [v for v in values if v is not None]
+        means.append(statistics.fmean(known) if known else None)
+    return means
 
 
 def train_model(
@@ -234,16 +300,18 @@ def train_model(
         )
 
     total_pairs = notes.records * (notes.records - 1) / 2
-    if priors:
-        notes.prior = statistics.median(priors)
-        notes.prior_method = (
-            f"median over {len(priors)} EM sessions of the share of matches among each "
-            "session's blocked pairs, over its rule's trained recall"
-        )
-    else:
-        notes.prior = min(DEFAULT_PRIOR_PER_RECORD * notes.records / max(total_pairs, 1), 0.5)
-        notes.prior_method = "no session could estimate it: about one duplicate per two records"
-        notes.decisions.append(f"prior: {notes.prior_method}")
+    start = (
+        statistics.median(priors)
+        if priors
+        else min(DEFAULT_PRIOR_PER_RECORD * notes.records / max(total_pairs, 1), 0.5)
+    )
+    base["probability_two_random_records_match"] = start
+    with timer.phase("train: prior from the data"):
+        notes.prior, pairs = _prior_from_predictions(conn, table, base, config.seed)
+    notes.prior_method = (
+        f"expected matches over all pairs, scored on {pairs:,} candidate pairs of a sample of "
+        f"the records, iterated to a fixed point from {start:.3g} (the EM sessions' median)"
+    )
     base["probability_two_random_records_match"] = notes.prior
     if notes.prior > 0:
         log.info(
