@@ -34,6 +34,14 @@ def resolve(
     phone_region: Annotated[
         str, typer.Option(help="Region for phones without +country.")
     ] = DEFAULT_PHONE_REGION,
+    truth: Annotated[
+        str | None,
+        typer.Option(help="Column with each record's true entity: measure the clusters."),
+    ] = None,
+    source: Annotated[
+        str | None,
+        typer.Option(help="Column naming each record's source: with --truth, scores per pair."),
+    ] = None,
 ) -> None:
     """Deduplicate any person file: train unsupervised, cluster, one row per input record."""
     from ..identity.linkage_config import LinkageConfig
@@ -52,13 +60,60 @@ def resolve(
                 date_formats=formats,
                 phone_region=phone_region,
                 config=LinkageConfig(match_threshold=threshold),
+                truth_column=truth,
+                source_column=source,
             )
     except ValueError as error:
         console.print(f"[red]error:[/red] {error}")
         raise typer.Exit(2) from error
+    print_report(report)
+
+
+def print_report(report) -> None:  # a person_file.ResolveReport
+    """What was learned and, with the truth, how well it did; at 80 columns."""
+    from rich.table import Table
+
+    notes = report.training
+    expected = notes.prior * report.records * (report.records - 1) / 2
     console.print(
         f"{report.records:,} records -> {report.clusters:,} clusters "
         f"({report.comparisons:,} comparisons, {report.matched_pairs:,} matched pairs)"
     )
-    console.print({k: f"{v:.2f}s" for k, v in report.timings.items()})
+    console.print(
+        f"prior: {notes.prior:.3g} (about {expected:,.0f} matching pairs); {notes.prior_method}"
+    )
+    table = Table(title="What the model learned: evidence per level (log2 m/u)")
+    for column in ("comparison", "level", "weight", "m from"):
+        table.add_column(column, overflow="fold")
+    for level in report.levels:
+        weight = "-" if level.weight is None else f"{level.weight:+.1f}"
+        table.add_row(
+            level.comparison, level.level, weight, notes.m_source.get(level.comparison, "")
+        )
+    console.print(table)
+    for rule, outcome in notes.sessions.items():
+        console.print(f"EM blocked on {rule}: {outcome.splitlines()[0][:120]}")
+    for warning in report.warnings:
+        console.print(f"[yellow]warning:[/yellow] {warning}")
+    if report.blocking_recall:
+        compared, true_pairs = report.blocking_recall
+        console.print(
+            f"blocking recall: {compared:,} of {true_pairs:,} true pairs are ever compared "
+            f"({compared / max(true_pairs, 1):.1%})"
+        )
+    if report.accuracy:
+        scores = Table(title="Against the truth (pairwise; cluster F1)")
+        for column in ("records", "precision", "recall", "F1", "cluster F1"):
+            scores.add_column(column, justify="right" if column != "records" else "left")
+        rows = {"all": report.accuracy, **report.by_source_pair}
+        for name, a in rows.items():
+            scores.add_row(
+                name,
+                f"{a.pair_precision:.4f}",
+                f"{a.pair_recall:.4f}",
+                f"{a.pair_f1:.4f}",
+                f"{a.cluster_f1:.4f}",
+            )
+        console.print(scores)
+    console.print("time: " + ", ".join(f"{k} {v:.1f}s" for k, v in report.timings.items()))
     console.print(f"written: {report.out}")

@@ -35,6 +35,15 @@ def identity_accuracy(
     return evaluate_customer_keys(conn, truth_dir)
 
 
+def identity_accuracy_by_source_pair(
+    conn: duckdb.DuckDBPyConnection, truth_dir: Path
+) -> dict[str, LinkageAccuracy] | None:
+    """Accuracy of ``identity.customer_keys`` per pair of sources ("a~b"; "a~a" within one)."""
+    from dagster_project.demo.identity_truth import evaluate_by_source_pair
+
+    return evaluate_by_source_pair(conn, truth_dir)
+
+
 def policy_value(conn: duckdb.DuckDBPyConnection, truth_dir: Path) -> PolicyValues | None:
     """The scores' targeting policy valued with the true propensities."""
     from dagster_project.demo.policy_value import evaluate_policies

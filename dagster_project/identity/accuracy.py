@@ -75,3 +75,46 @@ def linkage_accuracy(predicted: pd.Series, truth: pd.Series) -> LinkageAccuracy:
         cluster_recall=cluster_recall,
         cluster_f1=_f1(cluster_precision, cluster_recall),
     )
+
+
+def _cross_pairs(counts: pd.DataFrame, keys: list[str], a: str, b: str) -> int:
+    """Pairs with one record from source ``a`` and one from ``b`` within each group of ``keys``."""
+    table = counts.groupby([*keys, "source"]).size().unstack("source", fill_value=0)
+    if a not in table or b not in table:
+        return 0
+    return int((table[a] * table[b]).sum())
+
+
+def accuracy_by_source_pair(
+    predicted: pd.Series, truth: pd.Series, source: pd.Series
+) -> dict[str, LinkageAccuracy]:
+    """Per pair of sources ("crm__customers~contact_centre__calls", and a source with itself):
+    pairwise scores over the pairs with one record from each (within a source, its own pairs),
+    and cluster scores over the clusters restricted to those two sources' records."""
+    frame = pd.DataFrame({"predicted": predicted, "truth": truth, "source": source}).dropna()
+    names = sorted(frame["source"].unique())
+    out: dict[str, LinkageAccuracy] = {}
+    for i, a in enumerate(names):
+        for b in names[i:]:
+            part = frame[frame["source"].isin([a, b])]
+            whole = linkage_accuracy(part["predicted"], part["truth"])
+            if a == b:
+                out[f"{a}~{a}"] = whole
+                continue
+            true_pairs = _cross_pairs(part, ["truth"], a, b)
+            predicted_pairs = _cross_pairs(part, ["predicted"], a, b)
+            overlap = _cross_pairs(part, ["predicted", "truth"], a, b)
+            precision = overlap / predicted_pairs if predicted_pairs else 1.0
+            recall = overlap / true_pairs if true_pairs else 1.0
+            out[f"{a}~{b}"] = LinkageAccuracy(
+                **{
+                    **whole.as_dict(),
+                    "true_pairs": true_pairs,
+                    "predicted_pairs": predicted_pairs,
+                    "true_positive_pairs": overlap,
+                    "pair_precision": precision,
+                    "pair_recall": recall,
+                    "pair_f1": _f1(precision, recall),
+                }
+            )
+    return out

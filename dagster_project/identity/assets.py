@@ -4,7 +4,7 @@ from collections.abc import Iterator
 
 import dagster as dg
 
-from ..demo.evaluation import identity_accuracy
+from ..demo.evaluation import identity_accuracy, identity_accuracy_by_source_pair
 from ..ingest.assets import asset_key
 from ..ingest.contracts import (
     CONTACT_CENTRE_CALLS,
@@ -168,6 +168,7 @@ def customer_keys(
             paths.root / "identity" / "diagnostics" / "cluster_studio.html",
         )
         evaluation = identity_accuracy(conn, paths.truth)
+        by_pair = identity_accuracy_by_source_pair(conn, paths.truth)
     metadata = {
         "dagster/row_count": run.records + run.devices,
         "model_version": model.version,
@@ -194,6 +195,19 @@ def customer_keys(
             "accuracy": dg.MetadataValue.json(overall.as_dict()),
             "pair_f1_within_source": dg.MetadataValue.json(
                 {s: round(a.pair_f1, 4) for s, a in per_source.items()}
+            ),
+            # Precision, recall and F1 of the pairs across each two sources, and cluster F1.
+            "accuracy_by_source_pair": dg.MetadataValue.json(
+                {
+                    pair: {
+                        "pair_precision": round(a.pair_precision, 4),
+                        "pair_recall": round(a.pair_recall, 4),
+                        "pair_f1": round(a.pair_f1, 4),
+                        "cluster_f1": round(a.cluster_f1, 4),
+                        "true_pairs": a.true_pairs,
+                    }
+                    for pair, a in (by_pair or {}).items()
+                }
             ),
         }
     yield dg.MaterializeResult(asset_key=CUSTOMER_KEYS, metadata=metadata)

@@ -101,9 +101,7 @@ def monotone(model: dict, comparison: str, m: list[float | None]) -> bool:
     if any(v is None for v in ends) or u[0] <= 0 or u[-1] <= 0:
         return False
     exact, other = m[0] / u[0], m[-1] / u[-1]
-    partial = [
-        mi / ui for mi, ui in zip(m[1:-1], u[1:-1], strict=True) if mi is not None and ui
-    ]
+    partial = [mi / ui for mi, ui in zip(m[1:-1], u[1:-1], strict=True) if mi is not None and ui]
     degenerate = any(v is not None and not DEGENERATE_M < v < 1 - DEGENERATE_M for v in m)
     return (
         not degenerate and exact > 1 > other and m[0] >= m[-1] and all(f > other for f in partial)
@@ -239,6 +237,13 @@ def train_model(
         linker.training.estimate_u_using_random_sampling(max_pairs=u_pairs, seed=config.seed)
     base = linker.misc.save_model_to_json()
     comparisons = list(comparison_inputs(base))
+    total_pairs = notes.records * (notes.records - 1) / 2
+    if not base.get("probability_two_random_records_match"):
+        # No near-certain pair at all (a file whose sources share no dob, say): EM needs a
+        # start above zero, and the fixed point below finds the real value.
+        base["probability_two_random_records_match"] = min(
+            DEFAULT_PRIOR_PER_RECORD * notes.records / max(total_pairs, 1), 0.5
+        )
 
     with timer.phase("train: m from labelled pairs"):
         labelled = {c: _mean(v) for c, v in _labelled_m(conn, table, base, columns, notes).items()}
@@ -265,7 +270,7 @@ def train_model(
             except (EMTrainingException, ValueError) as error:
                 # No pairs agree on this rule (every email unique), or a level is never seen
                 # on a small file and its m underflows: the other sessions go on.
-                notes.sessions[sql] = f"skipped: {str(error).splitlines()[0]}"
+                notes.sessions[sql] = "skipped: " + str(error).splitlines()[0].split(".  ")[0]
                 continue
             trained = session.misc.save_model_to_json()
             good, bad = [], []
@@ -299,7 +304,6 @@ def train_model(
             f"{comparison}: neither EM nor labels estimated it the right way; default m used"
         )
 
-    total_pairs = notes.records * (notes.records - 1) / 2
     start = (
         statistics.median(priors)
         if priors

@@ -168,3 +168,51 @@ def test_role_map_errors_name_the_problem() -> None:
     )
     assert result.exit_code == 2
     assert "not a CSV, JSONL or Parquet" in result.output
+
+
+def test_resolve_tells_what_it_learned_and_how_well_it_did(tmp_path: Path) -> None:
+    from tests.generators.person_registers import write_register_file
+
+    path = tmp_path / "register.csv"
+    roles = write_register_file(path, "census_ssa", persons=800, seed=2)
+    result = CliRunner().invoke(
+        app,
+        [
+            "resolve",
+            str(path),
+            "--id",
+            "record_id",
+            "--out",
+            str(tmp_path / "o.parquet"),
+            *[a for role, column in roles.items() for a in ("--map", f"{role}={column}")],
+            "--truth",
+            "person_id",
+            "--source",
+            "source",
+        ],
+        env={"COLUMNS": "80"},
+    )
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    assert any(line.startswith("prior: ") for line in lines)
+    assert "Exact match on dob" in result.output and "day and month swapped" in result.output
+    assert "blocking recall:" in result.output
+    row = next(line for line in lines if "census~ssa" in line)
+    precision, recall = (float(v) for v in row.strip("│ ").split("│")[1:3])
+    assert precision >= 0.95 and recall >= 0.9, row
+
+
+def test_unusable_mappings_get_an_error_naming_the_column(tmp_path: Path) -> None:
+    people = pd.DataFrame(
+        {"id": ["a", "b", "c"], "name": ["Ann", "Bob", "Cy"], "born": ["1/2/80"] * 3}
+    )
+    people.to_csv(tmp_path / "p.csv", index=False)
+    base = ["resolve", str(tmp_path / "p.csv"), "--id", "id", "--out", str(tmp_path / "o")]
+    result = CliRunner().invoke(app, [*base, "--map", "first_name=name", "--map", "dob=born"])
+    assert result.exit_code == 2
+    said = " ".join(result.output.split())
+    assert "'born' (dob): no value is a date" in said and "--date-format" in said
+    people.assign(id="same").to_csv(tmp_path / "p.csv", index=False)
+    result = CliRunner().invoke(app, [*base, "--map", "first_name=name"])
+    assert result.exit_code == 2 and "--id id is not unique" in " ".join(result.output.split())
