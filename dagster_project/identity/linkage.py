@@ -221,9 +221,10 @@ def household_guard(conn: duckdb.DuckDBPyConnection, predictions: str) -> str:
         if gamma in columns
     ]
     same_home = " OR ".join(home) or "false"
+    # An identical email, or a national id equal or one keystroke off.
     personal = [
-        f"{gamma} = {level}"
-        for gamma, level in (("gamma_email", 4), ("gamma_national_id", 2))
+        f"{gamma} >= {level}"
+        for gamma, level in (("gamma_email", 4), ("gamma_national_id", 1))
         if gamma in columns
     ]
     same_personal_id = " OR ".join(personal) or "false"
