@@ -8,17 +8,20 @@ both carry a
 middle initial and it differs; and neither carries a national id nor do they share an email
 (where those exist, they say who is who). Split components are
 rebuilt from their links, strongest first, joining two groups only when no record of one
-conflicts with a record of the other.
+conflicts with a record of the other; a record linked about equally to two such groups stays
+alone.
 """
 
 from __future__ import annotations
 
+import math
 from itertools import combinations
 
 import duckdb
 import pandas as pd
 
 MAX_CHECKED = 60  # components larger than this are kept whole (a pairwise check is quadratic)
+AMBIGUOUS_BITS = 1.0  # links closer than this (log2 odds) are a tie
 
 
 def _one_edit_apart(a: str, b: str) -> bool:
@@ -56,6 +59,32 @@ def conflicting(a: dict, b: dict) -> bool:
     return differ and not has_id and not same_email
 
 
+def _log_odds(probability: float) -> float:
+    if probability >= 1:
+        return 60.0  # a deterministic link
+    return math.log2(probability / (1 - probability))
+
+
+def _detach_ambiguous(group: dict[str, set[str]], links: pd.DataFrame) -> None:
+    """A record linked about as strongly (within ``AMBIGUOUS_BITS``) to two groups that cannot
+    be one person (a tax form without a date of birth, equally like a father and his namesake
+    son) belongs to neither: it stays alone rather than with the wrong one."""
+    best: dict[str, dict[int, float]] = {}
+    for left, right, weight in zip(links["left"], links["right"], links["weight"], strict=True):
+        odds = _log_odds(weight)
+        for record, other in ((left, right), (right, left)):
+            key = id(group[other])
+            strongest = best.setdefault(record, {})
+            strongest[key] = max(strongest.get(key, -math.inf), odds)
+    for record, by_group in best.items():
+        own = group[record]
+        own_best = by_group.get(id(own), -math.inf)
+        rivals = [w for key, w in by_group.items() if key != id(own)]
+        if len(own) > 1 and rivals and max(rivals) >= own_best - AMBIGUOUS_BITS:
+            own.discard(record)
+            group[record] = {record}
+
+
 def split_conflicts(
     conn: duckdb.DuckDBPyConnection,
     table: str,
@@ -87,9 +116,6 @@ def split_conflicts(
     conn.unregister("_candidates")
     attributes = facts.set_index("record_id").to_dict("index")
 
-    def apart(x: str, y: str) -> bool:
-        return conflicting(attributes.get(x, {}), attributes.get(y, {}))
-
     by_cluster = candidates.groupby("cluster_id")["record_id"].apply(list)
     weighted = edges.sort_values("weight", ascending=False)
     new_ids: dict[str, str] = {}
@@ -111,6 +137,7 @@ def split_conflicts(
             merged = a | b
             for record in merged:
                 group[record] = merged
+        _detach_ambiguous(group, links)
         for record in members:
             new_ids[record] = min(group[record])
     if not new_ids:

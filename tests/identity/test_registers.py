@@ -35,6 +35,6 @@ def test_census_and_social_security_register(tmp_path: Path, seed: int) -> None:
 def test_census_and_tax_forms_without_dates_of_birth(tmp_path: Path, seed: int) -> None:
     clusters, truth = _resolve(tmp_path, "census_tax", seed)
     accuracy = linkage_accuracy(clusters["cluster_id"], truth[TRUTH_COLUMN])
-    # Today's figures (0.91 F1 at 0.97 precision on seed 0); the goal is 0.92 / 0.98.
-    assert accuracy.pair_f1 >= 0.88, accuracy
-    assert accuracy.pair_precision >= 0.95, accuracy
+    # Today: 0.92 F1 at 0.98 precision (seeds 0 and 1); the goal is 0.92 / 0.98.
+    assert accuracy.pair_f1 >= 0.90, accuracy
+    assert accuracy.pair_precision >= 0.97, accuracy
