@@ -2,7 +2,8 @@
 failure stops what is downstream.
 
 Raw suites look at the latest load only (the rows a run just added); mart suites look at the
-whole table. Suites on the marts that decide who may be contacted are blocking.
+whole table. Suites on the marts that decide who may be contacted are blocking; the features
+suite warns (an odd feature value makes a score worse, it cannot send anything wrong).
 """
 
 from __future__ import annotations
@@ -154,8 +155,11 @@ def suites() -> list[Suite]:
                     max_value=1,
                 ),
             ),
-            blocking=True,
-            description="Features are per customer, as of a boundary, with no negative recency or counts.",
+            # Drift, not a breach: a feature out of its range makes a score worse, never a send
+            # wrong, so it warns and names the rows; consent and suppression stay blocking (and
+            # dbt's own unique and not-null tests still stop a broken table).
+            blocking=False,
+            description="Features are per customer, as of a boundary, with no negative recency or counts (warns).",
         ),
         Suite(
             "fct_interactions",

@@ -42,6 +42,12 @@ activity as (
             as emails_sent_90d,
         count(case when interaction_type = 'email_open' and age_days < 90 then 1 end)
             as emails_opened_90d,
+        -- Rates count messages, not events: privacy proxies and forwards open one email many
+        -- times. A message is its campaign (one send of a campaign per recipient).
+        count(distinct case when interaction_type = 'email_send' and age_days < 90
+            then coalesce(detail, interaction_id) end) as email_messages_sent_90d,
+        count(distinct case when interaction_type = 'email_open' and age_days < 90
+            then coalesce(detail, interaction_id) end) as email_messages_opened_90d,
         count(case when interaction_type = 'email_click' and age_days < 90 then 1 end)
             as emails_clicked_90d,
         count(case when interaction_type = 'calculator_submit' and age_days < 30 then 1 end)
@@ -89,8 +95,11 @@ select
     coalesce(a.emails_sent_90d, 0) as emails_sent_90d,
     coalesce(a.emails_opened_90d, 0) as emails_opened_90d,
     coalesce(a.emails_clicked_90d, 0) as emails_clicked_90d,
-    case when a.emails_sent_90d > 0
-        then cast(a.emails_opened_90d as double) / a.emails_sent_90d end as email_open_rate_90d,
+    -- An open in the window of an email sent just before it has no send in the window: the
+    -- share of messages opened is at most 1.
+    case when a.email_messages_sent_90d > 0
+        then least(1.0, cast(a.email_messages_opened_90d as double) / a.email_messages_sent_90d)
+        end as email_open_rate_90d,
     coalesce(a.calculator_submits_30d, 0) as calculator_submits_30d,
     coalesce(a.calls_90d, 0) as calls_90d,
     coalesce(a.complaint_calls_90d, 0) as complaint_calls_90d,

@@ -153,3 +153,56 @@ def test_incremental_micro_batch_equals_a_full_rebuild(world: DataPaths, tmp_pat
     assert len(incremental) == before + 50
     assert build_profile(paths, full_refresh=True).success
     pd.testing.assert_frame_equal(incremental, interactions())
+
+
+def test_repeat_opens_and_a_bounced_old_address_stop_nothing(
+    world: DataPaths, tmp_path: Path
+) -> None:
+    """Two habits of real email platforms: privacy proxies open one email many times, and an
+    old address bounces after the customer moved to a new one. Neither may break the features'
+    range nor make a reachable customer unreachable."""
+    paths = copy_world(world, tmp_path)
+    with connect(paths.warehouse) as conn:
+        opened = conn.execute(
+            "SELECT recipient_email, message_id, campaign_id, event_ts FROM raw.email__events "
+            "WHERE event_type = 'open' ORDER BY event_id LIMIT 1"
+        ).fetchone()
+        # The same message opened five more times.
+        conn.execute(
+            "INSERT INTO raw.email__events SELECT e.* REPLACE (e.event_id || '-again-' || r.i AS "
+            "event_id, e.event_ts + to_minutes(r.i) AS event_ts) FROM raw.email__events AS e, "
+            "range(1, 6) AS r(i) WHERE e.event_type = 'open' AND e.message_id = ?",
+            [opened[1]],
+        )
+        reachable = conn.execute(
+            "SELECT customer_key FROM marts.customer_contactability WHERE can_email "
+            "ORDER BY customer_key LIMIT 1"
+        ).fetchone()[0]
+        # An old address of that customer (linked to them through CRM's email history) bounces.
+        conn.execute(
+            "INSERT INTO raw.email__events SELECT * REPLACE ('old-bounce' AS event_id, "
+            "'bounce' AS event_type, 'old.' || recipient_email AS recipient_email, "
+            "event_ts + INTERVAL 1 DAY AS event_ts) FROM raw.email__events AS e WHERE "
+            "e.event_id = (SELECT min(event_id) FROM raw.email__events WHERE "
+            "'email__events:' || recipient_email IN (SELECT record_id FROM identity.customer_keys "
+            "WHERE customer_key = ?))",
+            [reachable],
+        )
+        conn.execute(
+            "INSERT INTO identity.customer_keys SELECT * REPLACE ("
+            "'email__events:' || 'old.' || substr(record_id, 15) AS record_id) "
+            "FROM identity.customer_keys WHERE customer_key = ? AND source_table = 'email__events' "
+            "LIMIT 1",
+            [reachable],
+        )
+    result = build_profile(paths, full_refresh=True)
+    assert result.success
+    with connect(paths.warehouse, read_only=True) as conn:
+        highest = conn.execute("SELECT max(email_open_rate_90d) FROM marts.customer_features")
+        assert highest.fetchone()[0] <= 1.0
+        bounced, can_email = conn.execute(
+            "SELECT email_bounced, can_email FROM marts.customer_contactability "
+            "WHERE customer_key = ?",
+            [reachable],
+        ).fetchone()
+    assert (bounced, can_email) == (False, True)

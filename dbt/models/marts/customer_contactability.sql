@@ -1,13 +1,17 @@
 -- Whether and how each customer may be contacted. Suppression always wins: do-not-contact,
--- an email unsubscribe or hard bounce after the last email consent, an SMS STOP or push opt-out
--- after the last consent to that channel, no address to send to.
+-- an email unsubscribe or a hard bounce of the address on file after the last email consent,
+-- an SMS STOP or push opt-out after the last consent to that channel, no address to send to.
 with email_suppression as (
+    -- An unsubscribe stops the person; a bounce stops only the address that bounced, so a
+    -- customer with a working new address stays reachable.
     select
         m.customer_key,
         max(case when e.event_type = 'unsubscribe' then e.occurred_at end) as unsubscribed_at,
-        max(case when e.event_type = 'bounce' then e.occurred_at end) as bounced_at
+        max(case when e.event_type = 'bounce'
+            and e.recipient_email = lower(trim(d.email)) then e.occurred_at end) as bounced_at
     from {{ ref('stg_email__events') }} as e
     inner join {{ ref('int_identity_map') }} as m on m.record_id = e.record_id
+    left join {{ ref('dim_customer') }} as d on d.customer_key = m.customer_key
     group by m.customer_key
 ),
 
