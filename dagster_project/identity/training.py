@@ -15,9 +15,9 @@ match. Training here is built so that cannot happen, and says what it decided:
   alike never means less likely the same person (exact and every partial level weigh more than
   else; exact is evidence for, else against, and more matches agree exactly than not at all).
 * A comparison without a kept estimate takes its labelled m, else a conservative default profile.
-* **The prior** (probability two random records match) from the data: each kept session derives
-  it from its own share of matches among its blocked pairs and the trained recall of its rule;
-  the median over sessions, not a guessed recall.
+* **The prior** (probability two random records match) from the data, not from a guessed
+  recall: the expected number of matching pairs over all pairs, counted with the trained m and u
+  on the candidate pairs of a sample, to a fixed point.
 
 Every decision lands in ``TrainingNotes`` (the model manifest and the asset metadata).
 """
@@ -255,7 +255,6 @@ def train_model(
             del labelled[comparison]
 
     kept: dict[str, list[list[float]]] = {}
-    priors: list[float] = []
     with timer.phase("train: m by expectation maximisation"):
         for rule in training_blocking_rules(columns):
             sql = rule.get_blocking_rule("duckdb").blocking_rule_sql
@@ -264,7 +263,6 @@ def train_model(
                 session.training.estimate_parameters_using_expectation_maximisation(
                     rule,
                     estimate_without_term_frequencies=True,
-                    populate_probability_two_random_records_match_from_trained_values=True,
                     max_pairs=config.em_max_pairs,
                 )
             except (EMTrainingException, ValueError) as error:
@@ -284,8 +282,6 @@ def train_model(
             notes.sessions[sql] = f"kept m for {', '.join(good) or 'nothing'}" + (
                 f"; ran the wrong way for {', '.join(bad)}" if bad else ""
             )
-            if good:
-                priors.append(float(trained["probability_two_random_records_match"]))
 
     for comparison in comparisons:
         if comparison in kept:
@@ -304,17 +300,12 @@ def train_model(
             f"{comparison}: neither EM nor labels estimated it the right way; default m used"
         )
 
-    start = (
-        statistics.median(priors)
-        if priors
-        else min(DEFAULT_PRIOR_PER_RECORD * notes.records / max(total_pairs, 1), 0.5)
-    )
-    base["probability_two_random_records_match"] = start
+    start = float(base["probability_two_random_records_match"])
     with timer.phase("train: prior from the data"):
         notes.prior, pairs = _prior_from_predictions(conn, table, base, config.seed)
     notes.prior_method = (
         f"expected matches over all pairs, scored on {pairs:,} candidate pairs of a sample of "
-        f"the records, iterated to a fixed point from {start:.3g} (the EM sessions' median)"
+        f"the records, iterated to a fixed point from the provisional {start:.3g}"
     )
     base["probability_two_random_records_match"] = notes.prior
     if notes.prior > 0:
