@@ -29,9 +29,11 @@ import numpy as np
 import pandas as pd
 
 from ..settings import OUTBOUND_CHANNELS, PRODUCTS
+from .channel_learning import channel_response
 from .config import MarketingConfig
 from .contact_history import available_channels
 from .eligibility import eligible
+from .exploration import explore
 from .quiet_hours import send_times
 
 
@@ -137,10 +139,14 @@ def decide(inputs: DecisionInputs, config: MarketingConfig) -> pd.DataFrame:
     p_offer = (
         np.nan_to_num(product_scores[:, offer_products], nan=0.0) if offers else np.zeros((n, 0))
     )
-    p_channel = _pivot(inputs.channel_scores, keys, OUTBOUND_CHANNELS, np.nan)
-    for c, channel in enumerate(OUTBOUND_CHANNELS):
-        missing = np.isnan(p_channel[:, c])
-        p_channel[missing, c] = channels.outbound(channel).prior_response
+    # Channel response: each channel's own history, shrunk to the model or the population.
+    p_channel, _ = channel_response(
+        inputs.history,
+        keys,
+        _pivot(inputs.channel_scores, keys, OUTBOUND_CHANNELS, np.nan),
+        np.array([channels.outbound(c).prior_response for c in OUTBOUND_CHANNELS]),
+        now,
+    )
     values = np.array([o.value * o.business_weight for o in offers])
 
     suppressed = customers["do_not_contact"].fillna(True).to_numpy(dtype=bool)
@@ -168,9 +174,18 @@ def decide(inputs: DecisionInputs, config: MarketingConfig) -> pd.DataFrame:
     contactable = permitted & open_channels[:, None, :]
     flat = np.where(contactable, priority, -np.inf).reshape(n, -1)
     best = flat.argmax(axis=1) if flat.shape[1] else np.zeros(n, dtype=np.int64)
+    floor = max(policy.min_priority, 1e-12)
+    contact = (flat[np.arange(n), best] if flat.shape[1] else np.full(n, -np.inf)) >= floor
+    # Exploration among the contacts worth sending; every choice keeps its probability.
+    best, chosen_probability, explored = explore(
+        (flat >= floor) & contact[:, None],
+        best,
+        keys.to_numpy(dtype=str),
+        now.date().isoformat(),
+        policy.exploration_share,
+    )
     best_priority = flat[np.arange(n), best] if flat.shape[1] else np.full(n, -np.inf)
     best_offer, best_channel = np.divmod(best, len(OUTBOUND_CHANNELS))
-    contact = best_priority >= max(policy.min_priority, 1e-12)
 
     # Web: the contacted offer, else the best eligible offer worth showing (no channel response).
     offer_value = np.where(is_eligible & ~suppressed[:, None], p_offer * values[None, :], -np.inf)
@@ -181,15 +196,25 @@ def decide(inputs: DecisionInputs, config: MarketingConfig) -> pd.DataFrame:
     rows = []
     # Control group: what the plan would have been, held out.
     held = control & (contact | web)
-    for action, mask, offer_index, channel_index, score in (
-        ("contact", contact & ~control, best_offer, best_channel, best_priority),
-        ("web", web & ~control, web_offer, None, web_value),
+    certain = np.ones(n)
+    contact_probability = np.where(contact, chosen_probability, 1.0)
+    for action, mask, offer_index, channel_index, score, probability in (
+        (
+            "contact",
+            contact & ~control,
+            best_offer,
+            best_channel,
+            best_priority,
+            contact_probability,
+        ),
+        ("web", web & ~control, web_offer, None, web_value, certain),
         (
             "control",
             held,
             np.where(contact, best_offer, web_offer),
             np.where(contact, best_channel, -1),
             np.where(contact, best_priority, web_value),
+            contact_probability,
         ),
     ):
         idx = np.flatnonzero(mask)
@@ -205,6 +230,8 @@ def decide(inputs: DecisionInputs, config: MarketingConfig) -> pd.DataFrame:
                 if channel_index is None
                 else [OUTBOUND_CHANNELS[c] if c >= 0 else None for c in channel_index[idx]],
                 "priority": score[idx],
+                "action_probability": probability[idx],
+                "explored": explored[idx] & (action != "web"),
             }
         )
         rows.append(frame)
@@ -253,6 +280,8 @@ def decide(inputs: DecisionInputs, config: MarketingConfig) -> pd.DataFrame:
                     "offer_index": -1,
                     "channel": None,
                     "priority": np.nan,
+                    "action_probability": 1.0,
+                    "explored": False,
                     "explanation": reasons,
                 }
             ),
@@ -298,6 +327,9 @@ def _finish(
             ),
             "priority": plan["priority"].to_numpy(dtype=float),
             "control": control[row],
+            # The chance this action was chosen (exploration), for off-policy evaluation.
+            "action_probability": plan["action_probability"].fillna(1.0).to_numpy(dtype=float),
+            "explored": plan["explored"].fillna(False).to_numpy(dtype=bool),
             "explanation": plan.get("explanation", pd.Series(None, index=plan.index)).to_numpy(),
         }
     )

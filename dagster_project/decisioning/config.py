@@ -161,6 +161,9 @@ class ContactPolicy(Strict):
     back_off: BackOff | None = None
     control_group_share: float = Field(ge=0, lt=1)
     min_priority: float = Field(default=0.0, ge=0)  # "no action" wins below this expected value
+    # Share of contacts that try another permitted offer and channel worth sending, so every
+    # channel keeps being learned; each decision logs the probability of its choice.
+    exploration_share: float = Field(default=0.0, ge=0, lt=1)
     default_time_zone: str = "America/New_York"  # for quiet hours when a customer's is unknown
 
     @model_validator(mode="after")

@@ -32,6 +32,8 @@ CREATE TABLE IF NOT EXISTS {ACTIONS_TABLE} (
     value DOUBLE,                      -- the offer's value
     priority DOUBLE,                   -- expected value that won arbitration
     control BOOLEAN NOT NULL,          -- in the global control group: held out, tracked
+    action_probability DOUBLE,         -- chance this action was chosen (exploration); OPE
+    explored BOOLEAN,                  -- an exploring contact, not the best guess
     explanation VARCHAR,               -- why no action, or why the send was deferred
     scheduled_at TIMESTAMP,            -- UTC; past quiet hours in the customer's time zone
     reason_codes VARCHAR[],            -- features that raised the offer score most
@@ -42,7 +44,9 @@ CREATE TABLE IF NOT EXISTS {ACTIONS_TABLE} (
     decided_at TIMESTAMP NOT NULL,
     decision_date VARCHAR NOT NULL,
     decision_run_id VARCHAR NOT NULL
-)
+);
+ALTER TABLE {ACTIONS_TABLE} ADD COLUMN IF NOT EXISTS action_probability DOUBLE;
+ALTER TABLE {ACTIONS_TABLE} ADD COLUMN IF NOT EXISTS explored BOOLEAN;
 """
 
 
