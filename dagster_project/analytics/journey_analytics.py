@@ -16,6 +16,7 @@ from .attribution import attribute
 from .funnels import friction_points, funnel, stage_entries
 from .incrementality import ALL, incrementality
 from .journeys import LOOKBACK_DAYS, load_journeys
+from .logged_policy_value import logged_policy_values
 from .outcomes import WINDOW_DAYS, decision_outcomes, first_per_customer, observed
 from .paths import path_conversion, top_paths, with_paths
 from .report import Section, write_chart_page, write_report
@@ -75,6 +76,8 @@ def run_journey_analytics(
     outcomes = observed(decision_outcomes(conn))
     effects = incrementality(outcomes, overall=first_per_customer(outcomes))
     lap("incrementality")
+    policies = logged_policy_values(outcomes)
+    lap("off-policy values")
     validation = None
     if truth is not None:
         from ..demo.evaluation import attribution_check
@@ -90,6 +93,7 @@ def run_journey_analytics(
         "attribution_by_channel": by_channel,
         "attribution_by_offer": by_offer,
         "incrementality": effects,
+        "off_policy_value": policies,
     }
     if validation is not None:
         frames["attribution_validation"] = validation
@@ -119,6 +123,13 @@ def run_journey_analytics(
     }
     if len(overall):
         figures["overall_uplift"] = float(overall["uplift"].iloc[0])
+    decided = policies[
+        (policies["policy"] == "decided")
+        & (policies["measure"] == "value")
+        & (policies["estimator"] == "doubly_robust")
+    ]
+    if len(decided):
+        figures["decided_value_doubly_robust"] = round(float(decided["value"].iloc[0]), 4)
     if validation is not None:
         figures["best_model_vs_truth"] = str(validation["model"].iloc[0])
         for row in validation.itertuples():
