@@ -116,6 +116,10 @@ def split_conflicts(
     conn.unregister("_candidates")
     attributes = facts.set_index("record_id").to_dict("index")
 
+    # Only components holding two different dates of birth or middle initials can conflict.
+    known = candidates.merge(facts, on="record_id")
+    varied = known.groupby("cluster_id")[["dob", "middle"]].nunique().gt(1).any(axis=1)
+    candidates = candidates[candidates["cluster_id"].isin(varied[varied].index)]
     by_cluster = candidates.groupby("cluster_id")["record_id"].apply(list)
     weighted = edges.sort_values("weight", ascending=False)
     new_ids: dict[str, str] = {}

@@ -107,6 +107,7 @@ def predict_clusters(
         if nodes is None:
             nodes = conn.execute(f"SELECT record_id FROM {table}").df()["record_id"]
         clusters = components(nodes, edges)
+    with timer.phase("split conflicting clusters"):
         clusters, split = split_conflicts(conn, table, clusters, edges)
     if keep_predictions_as:
         conn.execute(f"CREATE OR REPLACE TABLE {keep_predictions_as} AS SELECT * FROM {physical}")
