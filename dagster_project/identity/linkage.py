@@ -28,8 +28,6 @@ from .training import TrainingNotes, train_model
 
 __all__ = ["TrainingNotes", "train_model"]
 
-log = logging.getLogger(__name__)
-
 COMPARED_COLUMNS = tuple(c for c in NORMALISED_COLUMNS if c != "record_id")
 
 

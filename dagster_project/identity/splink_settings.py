@@ -223,12 +223,8 @@ def comparison_inputs(model: dict) -> dict[str, set[str]]:
             for level in c["comparison_levels"]
             for name in re.findall(r"(\w+)_[lr]\b", level.get("sql_condition", ""))
         }
-        for c in c_list(model)
+        for c in model["comparisons"]
     }
-
-
-def c_list(model: dict) -> list[dict]:
-    return model["comparisons"]
 
 
 def deterministic_rules(columns: Iterable[str]) -> list[BlockingRuleCreator]:
