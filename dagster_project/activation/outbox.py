@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 import duckdb
 import pandas as pd
 
+from ..decisioning.response_learning import RESPONSE_WINDOW_HOURS
 from ..settings import DELIVERABLE_ACTIONS
 from ..warehouse import transaction
 
@@ -48,14 +49,22 @@ CREATE TABLE IF NOT EXISTS {ACTION_LOG} (
     detail VARCHAR,
     dispatch_run_id VARCHAR
 );
--- Outbound contacts delivered, and whether the customer opened or clicked on that channel since.
+-- Outbound contacts delivered; whether the customer opened or clicked on that channel since, and
+-- whether they clicked there within the response window (what a contact is learned on).
 CREATE OR REPLACE VIEW {CONTACT_HISTORY} AS
-SELECT o.customer_key, o.channel, l.logged_at AS sent_at,
+SELECT o.decision_id, o.customer_key, o.channel, o.offer_id, l.logged_at AS sent_at,
     EXISTS (
         SELECT 1 FROM marts.fct_interactions AS f
         WHERE f.customer_key = o.customer_key AND f.channel = o.channel AND f.occurred_at >= l.logged_at
             AND f.interaction_type IN (o.channel || '_open', o.channel || '_click')
-    ) AS engaged
+    ) AS engaged,
+    EXISTS (
+        SELECT 1 FROM marts.fct_interactions AS f
+        WHERE f.customer_key = o.customer_key AND f.channel = o.channel
+            AND f.interaction_type = o.channel || '_click'
+            AND f.occurred_at >= l.logged_at
+            AND f.occurred_at < l.logged_at + INTERVAL {RESPONSE_WINDOW_HOURS} HOUR
+    ) AS clicked
 FROM {OUTBOX} AS o
 JOIN {ACTION_LOG} AS l ON l.decision_id = o.decision_id AND l.state = 'delivered'
 WHERE o.action = 'contact';

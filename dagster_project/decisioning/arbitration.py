@@ -29,12 +29,12 @@ import numpy as np
 import pandas as pd
 
 from ..settings import OUTBOUND_CHANNELS, PRODUCTS
-from .channel_learning import channel_response
 from .config import MarketingConfig
 from .contact_history import available_channels
 from .eligibility import eligible
 from .exploration import explore
 from .quiet_hours import send_times
+from .response_learning import ResponseEstimates, learn_responses
 
 
 @dataclass(frozen=True)
@@ -126,6 +126,13 @@ def _content(
 
 def decide(inputs: DecisionInputs, config: MarketingConfig) -> pd.DataFrame:
     """The next-best-action rows for every customer (see the module docstring)."""
+    return decide_with_evidence(inputs, config)[0]
+
+
+def decide_with_evidence(
+    inputs: DecisionInputs, config: MarketingConfig
+) -> tuple[pd.DataFrame, ResponseEstimates]:
+    """The plan, and what response learning estimated from the contact history for it."""
     customers = inputs.customers.reset_index(drop=True)
     keys = pd.Index(customers["customer_key"])
     n = len(keys)
@@ -139,14 +146,15 @@ def decide(inputs: DecisionInputs, config: MarketingConfig) -> pd.DataFrame:
     p_offer = (
         np.nan_to_num(product_scores[:, offer_products], nan=0.0) if offers else np.zeros((n, 0))
     )
-    # Channel response: each channel's own history, shrunk to the model or the population.
-    p_channel, _ = channel_response(
+    # Channel engagement and the click calibration, learned from the contacts made so far.
+    learned = learn_responses(
         inputs.history,
         keys,
         _pivot(inputs.channel_scores, keys, OUTBOUND_CHANNELS, np.nan),
         np.array([channels.outbound(c).prior_response for c in OUTBOUND_CHANNELS]),
         now,
     )
+    p_channel = learned.channel
     values = np.array([o.value * o.business_weight for o in offers])
 
     suppressed = customers["do_not_contact"].fillna(True).to_numpy(dtype=bool)
@@ -164,7 +172,12 @@ def decide(inputs: DecisionInputs, config: MarketingConfig) -> pd.DataFrame:
     allowed = np.array([[c in o.channels for c in OUTBOUND_CHANNELS] for o in offers], dtype=bool)
 
     # Contact: best (offer, channel) by expected value among what every rule permits.
-    priority = p_offer[:, :, None] * values[None, :, None] * p_channel[:, None, :]
+    # The expected click of each pair: offer score x channel score x the pair's calibration.
+    calibration = (
+        learned.calibration[offer_products] if offers else np.ones((0, len(OUTBOUND_CHANNELS)))
+    )
+    response = p_offer[:, :, None] * p_channel[:, None, :] * calibration[None, :, :]
+    priority = response * values[None, :, None]
     permitted = (
         is_eligible[:, :, None]
         & allowed.reshape(len(offers), len(OUTBOUND_CHANNELS))[None]
@@ -288,7 +301,10 @@ def decide(inputs: DecisionInputs, config: MarketingConfig) -> pd.DataFrame:
         ],
         ignore_index=True,
     )
-    return _finish(plan, customers, offers, p_offer, p_channel, inputs, config, control, now)
+    finished = _finish(
+        plan, customers, offers, p_offer, p_channel, response, inputs, config, control, now
+    )
+    return finished, learned
 
 
 def _finish(
@@ -297,6 +313,7 @@ def _finish(
     offers: list,
     p_offer: np.ndarray,
     p_channel: np.ndarray,
+    response: np.ndarray,
     inputs: DecisionInputs,
     config: MarketingConfig,
     control: np.ndarray,
@@ -321,6 +338,12 @@ def _finish(
             ),
             "channel_score": np.where(
                 channel_index >= 0, p_channel[row, np.maximum(channel_index, 0)], np.nan
+            ),
+            # The expected click the contact was chosen on (calibrated; see response_learning).
+            "response_score": np.where(
+                has_offer & (channel_index >= 0),
+                response[row, offer_index, np.maximum(channel_index, 0)] if len(offers) else np.nan,
+                np.nan,
             ),
             "value": np.where(
                 has_offer, np.array([o.value for o in offers] or [0.0])[offer_index], np.nan

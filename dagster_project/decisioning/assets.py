@@ -6,7 +6,7 @@ import dagster as dg
 
 from ..resources import WAREHOUSE_POOL, MarketingConfigResource, WarehouseResource
 from ..settings import DELIVERABLE_ACTIONS, ML
-from .arbitration import decide
+from .arbitration import decide_with_evidence
 from .config import ConfigError
 from .inputs import load_decision_inputs
 from .reasons import fill_reason_codes
@@ -56,7 +56,7 @@ def next_best_actions(
         now = _decision_instant(conn, config.decide_at)
         inputs = load_decision_inputs(conn, now)
         try:
-            plan = decide(inputs, marketing)
+            plan, learned = decide_with_evidence(inputs, marketing)
         except ConfigError as error:  # e.g. a rule names a column that does not exist
             raise dg.Failure(
                 description=f"Invalid marketing config; nothing was decided.\n{error}"
@@ -78,6 +78,12 @@ def next_best_actions(
             "customers": int(plan["customer_key"].nunique()),
             "exports": dg.MetadataValue.json([str(p) for p in stored.exports]),
             "models": dg.MetadataValue.json(inputs.model_versions),
+            # What the contacts so far taught: each channel's engagement rate, and per product
+            # and channel the clicks against what the plan expected (the calibration).
+            "channel_engagement": dg.MetadataValue.json(
+                {c: round(v, 4) for c, v in learned.population.items()}
+            ),
+            "response_calibration": dg.MetadataValue.json(learned.summary),
             # What activation will queue; the due-actions sensor launches it on this number.
             "deliverable": deliverable,
         }

@@ -16,7 +16,17 @@ import pandas as pd
 from ..settings import OUTBOUND_CHANNELS
 from .config import ChannelsConfig, ContactPolicy
 
-HISTORY_COLUMNS = ("customer_key", "channel", "sent_at", "engaged")
+# The contact history's columns and dtypes: who was contacted where and when, whether they
+# engaged (opened or clicked) and clicked, the offer's product and what the plan expected.
+HISTORY_COLUMNS = {
+    "customer_key": "object",
+    "channel": "object",
+    "sent_at": "datetime64[us]",
+    "engaged": "bool",
+    "clicked": "bool",
+    "product": "object",
+    "predicted": "float64",
+}
 
 
 def _counts_since(

@@ -12,6 +12,7 @@ from ..settings import PRODUCTS, model_scores_table
 from ..warehouse import table_exists
 from .arbitration import DecisionInputs
 from .contact_history import HISTORY_COLUMNS
+from .store import ACTIONS_TABLE
 
 CONTACT_HISTORY_TABLE = "activation.contact_history"
 RECENT_PAGES_DAYS = 30
@@ -49,6 +50,16 @@ ORDER BY f.customer_key
 """
 
 
+# Each delivered contact, with what the plan expected of it when it was decided: the offer score
+# times the channel score (response learning calibrates that against the clicks).
+HISTORY_SQL = f"""
+SELECT h.customer_key, h.channel, h.sent_at, h.engaged, h.clicked, d.product,
+    d.offer_score * d.channel_score AS predicted
+FROM {CONTACT_HISTORY_TABLE} AS h
+LEFT JOIN {ACTIONS_TABLE} AS d USING (decision_id)
+"""
+
+
 def _scores(conn: duckdb.DuckDBPyConnection, model: str) -> tuple[pd.DataFrame, str | None]:
     table = model_scores_table(model)
     if not table_exists(conn, table):
@@ -67,18 +78,9 @@ def load_decision_inputs(conn: duckdb.DuckDBPyConnection, now: datetime) -> Deci
     offers, offer_version = _scores(conn, "offer_propensity")
     channels, channel_version = _scores(conn, "channel_response")
     if table_exists(conn, CONTACT_HISTORY_TABLE):
-        history = conn.execute(
-            f"SELECT {', '.join(HISTORY_COLUMNS)} FROM {CONTACT_HISTORY_TABLE}"
-        ).df()
+        history = conn.execute(HISTORY_SQL).df()
     else:
-        history = pd.DataFrame(
-            {
-                c: pd.Series(dtype=t)
-                for c, t in zip(
-                    HISTORY_COLUMNS, ("object", "object", "datetime64[us]", "bool"), strict=True
-                )
-            }
-        )
+        history = pd.DataFrame({c: pd.Series(dtype=t) for c, t in HISTORY_COLUMNS.items()})
     versions = {
         name: version
         for name, version in (

@@ -28,7 +28,8 @@ CREATE TABLE IF NOT EXISTS {ACTIONS_TABLE} (
     product VARCHAR,
     channel VARCHAR,                   -- email, sms or push for contacts
     offer_score DOUBLE,                -- calibrated offer propensity
-    channel_score DOUBLE,              -- channel response (model or the channel's prior)
+    channel_score DOUBLE,              -- channel engagement (model and the channel's answers)
+    response_score DOUBLE,             -- expected click of the contact (calibrated)
     value DOUBLE,                      -- the offer's value
     priority DOUBLE,                   -- expected value that won arbitration
     control BOOLEAN NOT NULL,          -- in the global control group: held out, tracked
@@ -47,6 +48,7 @@ CREATE TABLE IF NOT EXISTS {ACTIONS_TABLE} (
 );
 ALTER TABLE {ACTIONS_TABLE} ADD COLUMN IF NOT EXISTS action_probability DOUBLE;
 ALTER TABLE {ACTIONS_TABLE} ADD COLUMN IF NOT EXISTS explored BOOLEAN;
+ALTER TABLE {ACTIONS_TABLE} ADD COLUMN IF NOT EXISTS response_score DOUBLE;
 """
 
 

@@ -7,13 +7,15 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
-from dagster_project.decisioning.channel_learning import (
-    CUSTOMER_STRENGTH,
-    POPULATION_STRENGTH,
-    channel_response,
-)
 from dagster_project.decisioning.exploration import explore
-from dagster_project.settings import OUTBOUND_CHANNELS
+from dagster_project.decisioning.response_learning import (
+    CALIBRATION_STRENGTH,
+    CUSTOMER_STRENGTH,
+    MATURE_HOURS,
+    POPULATION_STRENGTH,
+    learn_responses,
+)
+from dagster_project.settings import OUTBOUND_CHANNELS, PRODUCTS
 
 NOW = datetime(2026, 3, 2, 12, 0)
 
@@ -38,7 +40,8 @@ def test_a_channel_that_answers_better_for_someone_wins_their_estimate() -> None
     model = np.full((2, 3), np.nan)
     model[:, 0] = 0.2  # the model scores email only
     priors = np.array([0.1, 0.1, 0.1])
-    estimate, population = channel_response(history, keys, model, priors, NOW)
+    learned = learn_responses(history, keys, model, priors, NOW)
+    estimate, population = learned.channel, learned.population
     email, sms, push = (OUTBOUND_CHANNELS.index(c) for c in ("email", "sms", "push"))
     assert estimate[0, sms] > estimate[0, email]
     # Hand-worked: the SMS population rate is (3 + 50 * 0.1) / (4 + 50); ck_a's SMS estimate
@@ -71,3 +74,56 @@ def test_exploration_probabilities_add_up_and_match_their_frequency() -> None:
     again = explore(worth, best, keys, "2026-03-02", 0.3)
     assert (again[0] == chosen).all()  # the same day decides the same
     assert (explore(worth, best, keys, "2026-03-02", 0.0)[0] == best).all()
+
+
+def _contacts(product: str, channel: str, n: int, clicks: int, predicted: float) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "customer_key": [f"ck_{product}_{channel}_{i}" for i in range(n)],
+            "channel": channel,
+            "sent_at": pd.Timestamp(NOW) - pd.Timedelta(hours=MATURE_HOURS + 1),
+            "engaged": [i < clicks for i in range(n)],
+            "clicked": [i < clicks for i in range(n)],
+            "product": product,
+            "predicted": predicted,
+        }
+    )
+
+
+def test_clicks_calibrate_each_product_and_channel_up_a_hierarchy() -> None:
+    # The plan expected 0.1 clicks of every contact. Savings SMS clicked 30 of 100 (three times
+    # that), savings email 5 of 100 (half); push and the mortgage were never tried.
+    history = pd.concat(
+        [
+            _contacts("savings", "sms", 100, 30, 0.1),
+            _contacts("savings", "email", 100, 5, 0.1),
+            # too young to have been answered: left out of the calibration
+            _contacts("mortgage", "sms", 50, 0, 0.1).assign(
+                sent_at=pd.Timestamp(NOW) - pd.Timedelta(hours=1)
+            ),
+        ],
+        ignore_index=True,
+    )
+    keys = pd.Index(history["customer_key"].unique())
+    model = np.full((len(keys), 3), np.nan)
+    learned = learn_responses(history, keys, model, np.full(3, 0.1), NOW)
+    factors = pd.DataFrame(learned.calibration, index=PRODUCTS, columns=OUTBOUND_CHANNELS)
+    k = CALIBRATION_STRENGTH
+    overall = (35 + k * 1.0) / (20 + k)  # all matured contacts, shrunk to "as the models say"
+    sms = (30 + k * overall) / (10 + k)
+    email = (5 + k * overall) / (10 + k)
+    assert np.isclose(factors.loc["savings", "sms"], (30 + k * sms) / (10 + k))
+    assert np.isclose(factors.loc["savings", "email"], (5 + k * email) / (10 + k))
+    assert factors.loc["savings", "sms"] > 2.0 > 1.0 > factors.loc["savings", "email"]
+    # An untried pair borrows its channel's level; an untried channel the overall level.
+    assert np.isclose(factors.loc["mortgage", "sms"], sms)
+    assert np.isclose(factors.loc["mortgage", "push"], overall)
+    evidence = {(r["product"], r["channel"]): r for r in learned.summary}
+    assert evidence[("savings", "sms")]["clicks"] == 30
+    assert ("mortgage", "sms") not in evidence
+
+
+def test_without_logged_expectations_the_models_stand_as_they_are() -> None:
+    history = _history([("ck_a", "email", True)])  # an old log: no clicks or expectations
+    learned = learn_responses(history, pd.Index(["ck_a"]), np.full((1, 3), 0.2), np.ones(3), NOW)
+    assert (learned.calibration == 1.0).all() and learned.summary == []

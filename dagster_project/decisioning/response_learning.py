@@ -1,0 +1,149 @@
+"""What a contact will earn, learned from the contacts already made, every run, between retrains.
+
+The models are retrained weekly, score only the channels their training data held, and their
+training rows trail the data by the label windows; clicks arrive within a day. So every decision
+run updates two estimates from the contact history (each delivered contact, with whether the
+customer engaged and whether they clicked within ``RESPONSE_WINDOW_HOURS``):
+
+**Channel engagement per customer** (``channel``): a Beta posterior mean shrunk twice. The
+channel's *population rate* (its engaged contacts over its contacts, shrunk to the configured
+``prior_response`` by ``POPULATION_STRENGTH`` pseudo-contacts), then the *customer's rate* on the
+channel, shrunk by ``CUSTOMER_STRENGTH`` pseudo-contacts to the model's score where the model
+scores that channel for them, else to the population rate. Someone who answers SMS better wins
+their contacts there as soon as their own answers say so.
+
+**Calibration per product and channel** (``calibration``): the offer propensity (applications)
+times channel engagement (opens count for email and push, SMS has none) is a ranking, not the
+chance that a contact is clicked, and its scale differs by channel and offer. Each matured contact
+logged what the plan expected of it (offer score x channel score); clicks over that expectation,
+per product and channel, is a factor that turns the ranking into a click probability. Factors
+are Gamma-Poisson posterior means shrunk up a hierarchy by ``CALIBRATION_STRENGTH`` expected
+clicks: pair -> channel -> all contacts -> 1 (no evidence: the models as they are). A channel
+whose contacts click less than the models think loses contacts within days, and one that answers
+better gains them, whatever the channel model has seen.
+
+The expected click of customer i, offer o, channel c is then
+``calibration[product(o), c] * offer_score[i, o] * channel[i, c]``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import pandas as pd
+
+from ..settings import OUTBOUND_CHANNELS, PRODUCTS
+
+POPULATION_STRENGTH = 50.0
+CUSTOMER_STRENGTH = 4.0
+CALIBRATION_STRENGTH = 5.0  # expected clicks' worth of belief in the level above
+RESPONSE_WINDOW_HOURS = 72  # a click this long after the send still answers it
+MATURE_HOURS = 12  # contacts younger than this have not had time to be answered
+
+
+@dataclass(frozen=True)
+class ResponseEstimates:
+    channel: np.ndarray  # (customers, outbound channels): engagement estimate
+    population: dict[str, float]  # channel -> population engagement rate
+    calibration: np.ndarray  # (products, outbound channels): clicks per expected click
+    summary: list[dict]  # per product and channel with contacts: the evidence behind each factor
+
+
+def _naive(now: datetime) -> datetime:
+    return now.astimezone(UTC).replace(tzinfo=None) if now.tzinfo else now
+
+
+def _shrunk(clicks: float, expected: float, toward: float) -> float:
+    return (clicks + CALIBRATION_STRENGTH * toward) / (expected + CALIBRATION_STRENGTH)
+
+
+def _calibration(history: pd.DataFrame, now: datetime) -> tuple[np.ndarray, list[dict]]:
+    """(products, channels) factors and their evidence, from matured contacts with a logged
+    expectation."""
+    factors = np.ones((len(PRODUCTS), len(OUTBOUND_CHANNELS)))
+    if "predicted" not in history or "clicked" not in history:
+        return factors, []
+    matured = history[
+        (history["sent_at"] <= now - timedelta(hours=MATURE_HOURS))
+        & history["predicted"].notna()
+        & history["product"].isin(PRODUCTS)
+    ]
+    if matured.empty:
+        return factors, []
+    clicks = matured["clicked"].astype(float)
+    overall = _shrunk(float(clicks.sum()), float(matured["predicted"].sum()), 1.0)
+    by_channel = matured.assign(clicks=clicks).groupby("channel")[["clicks", "predicted"]].sum()
+    by_pair = matured.assign(clicks=clicks).groupby(["product", "channel"])
+    pairs = by_pair.agg(
+        contacts=("clicks", "size"), clicks=("clicks", "sum"), expected=("predicted", "sum")
+    )
+    summary = []
+    for c, channel in enumerate(OUTBOUND_CHANNELS):
+        level = (
+            _shrunk(*by_channel.loc[channel], overall) if channel in by_channel.index else overall
+        )
+        for p, product in enumerate(PRODUCTS):
+            if (product, channel) in pairs.index:
+                row = pairs.loc[(product, channel)]
+                factors[p, c] = _shrunk(row["clicks"], row["expected"], level)
+                summary.append(
+                    {
+                        "product": product,
+                        "channel": channel,
+                        "contacts": int(row["contacts"]),
+                        "clicks": int(row["clicks"]),
+                        "expected": round(float(row["expected"]), 2),
+                        "factor": round(float(factors[p, c]), 4),
+                    }
+                )
+            else:
+                factors[p, c] = level
+    return factors, summary
+
+
+def _channel_engagement(
+    sent: pd.DataFrame, keys: pd.Index, model_scores: np.ndarray, priors: np.ndarray
+) -> tuple[np.ndarray, dict[str, float]]:
+    n, c = len(keys), len(OUTBOUND_CHANNELS)
+    contacts = np.zeros((n, c))
+    engaged = np.zeros((n, c))
+    population = {}
+    for j, channel in enumerate(OUTBOUND_CHANNELS):
+        mine = sent[sent["channel"] == channel]
+        total, answered = len(mine), float(mine["engaged"].sum())
+        population[channel] = (answered + POPULATION_STRENGTH * priors[j]) / (
+            total + POPULATION_STRENGTH
+        )
+        if total:
+            per = mine.groupby("customer_key")["engaged"].agg(["size", "sum"])
+            rows = keys.get_indexer(per.index)
+            known = rows >= 0
+            contacts[rows[known], j] = per["size"].to_numpy()[known]
+            engaged[rows[known], j] = per["sum"].to_numpy(dtype=float)[known]
+    base = np.where(
+        np.isnan(model_scores), np.array([population[ch] for ch in OUTBOUND_CHANNELS]), model_scores
+    )
+    estimate = (engaged + CUSTOMER_STRENGTH * base) / (contacts + CUSTOMER_STRENGTH)
+    return estimate, population
+
+
+def learn_responses(
+    history: pd.DataFrame,
+    keys: pd.Index,
+    model_scores: np.ndarray,
+    priors: np.ndarray,
+    now: datetime,
+) -> ResponseEstimates:
+    """The estimates of the module docstring.
+
+    ``history``: contacts sent (customer_key, channel, sent_at, engaged; for calibration also
+    product, clicked and predicted, the expectation logged when it was decided);
+    ``model_scores``: the channel model's score per customer and channel, NaN where it has none;
+    ``priors``: per channel, the configured prior response."""
+    now = _naive(now)
+    sent = history[history["sent_at"] < now]
+    channel, population = _channel_engagement(sent, keys, model_scores, priors)
+    calibration, summary = _calibration(sent, now)
+    return ResponseEstimates(channel, population, calibration, summary)
