@@ -9,7 +9,8 @@ challenger version and on its training run. A promotion records the version it r
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,6 +22,10 @@ from models.mlflow_store import connect_mlflow
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
+
+    from models.policy_gate import PolicyComparison
+
+    PolicyCheck = Callable[["LoadedModel", "LoadedModel"], PolicyComparison]
 
 # The promotion gate's defaults: the metric compared on the same holdout, and by how much a
 # challenger must beat the champion on it.
@@ -49,7 +54,8 @@ class LoadedModel:
 
 @dataclass(frozen=True)
 class GateResult:
-    decision: str  # first_champion, promoted, kept_champion, champion_not_comparable
+    # first_champion, promoted, kept_champion, champion_not_comparable, refused_by_policy_value
+    decision: str
     metric: str
     margin: float
     challenger_version: str
@@ -57,6 +63,7 @@ class GateResult:
     champion_version: str | None = None
     champion_value: float | None = None
     note: str = ""
+    policy: dict[str, str] = field(default_factory=dict)  # the policy comparison's tags
 
     @property
     def promoted(self) -> bool:
@@ -74,6 +81,7 @@ class GateResult:
             if self.champion_value is None
             else f"{self.champion_value:.6f}",
             "gate.note": self.note,
+            **self.policy,
         }
         return {k: v for k, v in values.items() if v != ""}
 
@@ -107,11 +115,14 @@ def gate_challenger(
     holdout: pd.DataFrame,
     metric: str,
     margin: float,
+    policy_check: PolicyCheck | None = None,
 ) -> GateResult:
-    """Compare challenger and champion on ``holdout`` and move the champion alias if it wins."""
+    """Compare challenger and champion on ``holdout`` and move the champion alias if it wins;
+    with ``policy_check``, a challenger whose policy is worse than the champion's off-policy
+    (``models.policy_gate``) is refused even when its metric wins."""
     if metric not in HIGHER_IS_BETTER:
         raise ValueError(f"gate metric {metric!r} is not one of {sorted(HIGHER_IS_BETTER)}")
-    result = _compare(client, data_root, name, challenger, holdout, metric, margin)
+    result = _compare(client, data_root, name, challenger, holdout, metric, margin, policy_check)
     if result.promoted:
         set_champion(client, name, challenger.version, replaced=result.champion_version)
     _record(client, name, challenger, result)
@@ -126,6 +137,7 @@ def _compare(
     holdout: pd.DataFrame,
     metric: str,
     margin: float,
+    policy_check: PolicyCheck | None = None,
 ) -> GateResult:
     labels = holdout[challenger.model.spec.label].to_numpy()
     challenger_value = holdout_metrics(labels, challenger.model.predict_proba(holdout))[metric]
@@ -149,10 +161,18 @@ def _compare(
     gain = challenger_value - champion_value
     if not HIGHER_IS_BETTER[metric]:
         gain = -gain
+    decision, note, policy = "promoted" if gain >= margin else "kept_champion", "", {}
+    if policy_check is not None:
+        comparison = policy_check(challenger, champion)
+        note, policy = comparison.note(), comparison.tags()
+        if decision == "promoted" and comparison.refuses:
+            decision = "refused_by_policy_value"
     return GateResult(
-        "promoted" if gain >= margin else "kept_champion",
+        decision,
         champion_version=champion_version,
         champion_value=champion_value,
+        note=note,
+        policy=policy,
         **common,
     )
 

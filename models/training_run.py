@@ -7,6 +7,7 @@ import tempfile
 from dataclasses import dataclass
 from importlib.metadata import version as installed_version
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 import numpy as np
@@ -20,6 +21,9 @@ from models.registry import CHALLENGER, GateResult, LoadedModel, gate_challenger
 from models.specs import ModelSpec
 from models.training import TrainedModel, TrainingParams, train_model
 from models.training_sets import TrainingSplit, load_split
+
+if TYPE_CHECKING:
+    from models.registry import PolicyCheck
 
 # What a loaded model needs; pinned to what trained it (no inference: it would import the model).
 _REQUIREMENTS = ("mlflow", "xgboost-cpu", "numpy", "pandas", "pyarrow", "scikit-learn")
@@ -63,9 +67,14 @@ def train_and_register(
     gate_margin: float,
 ) -> TrainingReport:
     """Build the point-in-time split from the warehouse, train, then register and gate."""
+    from models.policy_gate import policy_check
+
     split = load_split(conn, spec)
     trained = train_model(split, spec, params)
-    return register_and_gate(data_root, spec, split, trained, params, gate_metric, gate_margin)
+    check = policy_check(conn, data_root, spec.name)
+    return register_and_gate(
+        data_root, spec, split, trained, params, gate_metric, gate_margin, check
+    )
 
 
 def register_and_gate(
@@ -76,6 +85,7 @@ def register_and_gate(
     params: TrainingParams,
     gate_metric: str,
     gate_margin: float,
+    policy_check: PolicyCheck | None = None,
 ) -> TrainingReport:
     """Log the run to the model's experiment, register it as challenger, and run the gate."""
     import mlflow
@@ -124,6 +134,13 @@ def register_and_gate(
     client.set_registered_model_alias(spec.name, CHALLENGER, version)
     challenger = LoadedModel(spec.name, version, run.info.run_id, trained.model)
     gate = gate_challenger(
-        client, data_root, spec.name, challenger, split.holdout, gate_metric, gate_margin
+        client,
+        data_root,
+        spec.name,
+        challenger,
+        split.holdout,
+        gate_metric,
+        gate_margin,
+        policy_check,
     )
     return TrainingReport(spec.name, version, run.info.run_id, trained, split.describe(), gate)

@@ -190,8 +190,9 @@ def decide_with_evidence(
     floor = max(policy.min_priority, 1e-12)
     contact = (flat[np.arange(n), best] if flat.shape[1] else np.full(n, -np.inf)) >= floor
     # Exploration among the contacts worth sending; every choice keeps its probability.
+    worth = (flat >= floor) & contact[:, None]
     best, chosen_probability, explored = explore(
-        (flat >= floor) & contact[:, None],
+        worth,
         best,
         keys.to_numpy(dtype=str),
         now.date().isoformat(),
@@ -253,6 +254,19 @@ def decide_with_evidence(
         if rows
         else pd.DataFrame(columns=["row", "action", "offer_index", "channel", "priority"])
     )
+
+    # What each contact could have been: the pairs exploration drew from (off-policy support).
+    if len(plan):
+        with_channel = plan["channel"].notna().to_numpy()
+        names = np.array(
+            [f"{o.id}/{c}" for o in offers for c in OUTBOUND_CHANNELS] or [""], dtype=object
+        )
+        plan["options"] = None
+        plan.loc[with_channel, "options"] = pd.Series(
+            [list(names[np.flatnonzero(worth[r])]) for r in plan["row"].to_numpy()[with_channel]],
+            index=plan.index[with_channel],
+            dtype=object,
+        )
 
     # Advisor tasks: flagged offers of enough value, within each advisor's daily capacity.
     advisor = channels.advisor
@@ -354,6 +368,11 @@ def _finish(
             "action_probability": plan["action_probability"].fillna(1.0).to_numpy(dtype=float),
             "explored": plan["explored"].fillna(False).to_numpy(dtype=bool),
             "explanation": plan.get("explanation", pd.Series(None, index=plan.index)).to_numpy(),
+            # The offer/channel pairs this contact was chosen among (its own included).
+            "options": [
+                v if isinstance(v, list) else None
+                for v in plan.get("options", pd.Series(None, index=plan.index))
+            ],
         }
     )
     # Scheduled: contacts wait out quiet hours in the customer's zone; the rest apply now.

@@ -10,7 +10,7 @@ from .arbitration import decide_with_evidence
 from .config import ConfigError
 from .inputs import load_decision_inputs
 from .reasons import fill_reason_codes
-from .store import ACTIONS_TABLE, store_decisions
+from .store import ACTIONS_TABLE, log_contexts, store_decisions
 
 GROUP = "decisioning"
 NEXT_BEST_ACTIONS = dg.AssetKey(["decisioning", "next_best_actions"])
@@ -65,6 +65,7 @@ def next_best_actions(
         stored = store_decisions(
             conn, plan, context.run.run_id, warehouse.paths.root / "exports" / "next_best_actions"
         )
+        log_contexts(plan, inputs.customers, warehouse.paths.root, context.run.run_id)
         deliverable = int(plan["action"].isin(DELIVERABLE_ACTIONS).sum())
     return dg.MaterializeResult(
         metadata={

@@ -35,7 +35,7 @@ class Estimate:
         return self.low <= true_value <= self.high
 
 
-def _mean_interval(terms: np.ndarray) -> Estimate:
+def mean_interval(terms: np.ndarray) -> Estimate:
     n = len(terms)
     if n == 0:
         return Estimate(float("nan"), float("nan"), float("nan"), 0)
@@ -52,7 +52,7 @@ def _weights(logged_probability: np.ndarray, target_probability: np.ndarray) -> 
 
 def ips(reward: np.ndarray, logged_probability: np.ndarray, target_probability: np.ndarray):
     w = _weights(logged_probability, target_probability)
-    return _mean_interval(w * np.asarray(reward, float))
+    return mean_interval(w * np.asarray(reward, float))
 
 
 def snips(reward: np.ndarray, logged_probability: np.ndarray, target_probability: np.ndarray):
@@ -68,15 +68,30 @@ def snips(reward: np.ndarray, logged_probability: np.ndarray, target_probability
     return Estimate(value, value - half, value + half, n)
 
 
+def doubly_robust_terms(
+    reward: np.ndarray,
+    logged_probability: np.ndarray,
+    target_probability: np.ndarray,
+    logged_model: np.ndarray,
+    target_model: np.ndarray,
+) -> np.ndarray:
+    """Each decision's doubly robust term; their mean is the estimate, and two policies' terms
+    on the same log can be differenced row by row for a paired interval."""
+    w = _weights(logged_probability, target_probability)
+    return np.asarray(target_model, float) + w * (
+        np.asarray(reward, float) - np.asarray(logged_model, float)
+    )
+
+
 def doubly_robust(
     reward: np.ndarray,
     logged_probability: np.ndarray,
     target_probability: np.ndarray,
     logged_model: np.ndarray,
     target_model: np.ndarray,
-):
-    w = _weights(logged_probability, target_probability)
-    terms = np.asarray(target_model, float) + w * (
-        np.asarray(reward, float) - np.asarray(logged_model, float)
+) -> Estimate:
+    return mean_interval(
+        doubly_robust_terms(
+            reward, logged_probability, target_probability, logged_model, target_model
+        )
     )
-    return _mean_interval(terms)

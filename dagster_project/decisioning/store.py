@@ -35,6 +35,7 @@ CREATE TABLE IF NOT EXISTS {ACTIONS_TABLE} (
     control BOOLEAN NOT NULL,          -- in the global control group: held out, tracked
     action_probability DOUBLE,         -- chance this action was chosen (exploration); OPE
     explored BOOLEAN,                  -- an exploring contact, not the best guess
+    options VARCHAR[],                 -- offer/channel pairs the contact was chosen among
     explanation VARCHAR,               -- why no action, or why the send was deferred
     scheduled_at TIMESTAMP,            -- UTC; past quiet hours in the customer's time zone
     reason_codes VARCHAR[],            -- features that raised the offer score most
@@ -49,6 +50,7 @@ CREATE TABLE IF NOT EXISTS {ACTIONS_TABLE} (
 ALTER TABLE {ACTIONS_TABLE} ADD COLUMN IF NOT EXISTS action_probability DOUBLE;
 ALTER TABLE {ACTIONS_TABLE} ADD COLUMN IF NOT EXISTS explored BOOLEAN;
 ALTER TABLE {ACTIONS_TABLE} ADD COLUMN IF NOT EXISTS response_score DOUBLE;
+ALTER TABLE {ACTIONS_TABLE} ADD COLUMN IF NOT EXISTS options VARCHAR[];
 """
 
 
@@ -91,3 +93,31 @@ def store_decisions(
         by_action=plan["action"].value_counts().to_dict(),
         exports=exports,
     )
+
+
+CONTEXTS_DIR = ("decision_log", "contexts")
+
+
+def contexts_folder(data_root: Path) -> Path:
+    return data_root.joinpath(*CONTEXTS_DIR)
+
+
+def log_contexts(plan: pd.DataFrame, customers: pd.DataFrame, data_root: Path, run_id: str) -> int:
+    """What each contact was decided on: its customer's numeric decision-row features, by
+    decision_id, one Parquet file per run (keys and numbers only; no PII). Off-policy evaluation
+    scores other models' policies on these rows."""
+    contacts = plan[plan["action"] == "contact"]
+    if contacts.empty:
+        return 0
+    numeric = [
+        c
+        for c in customers.columns
+        if pd.api.types.is_numeric_dtype(customers[c]) or pd.api.types.is_bool_dtype(customers[c])
+    ]
+    rows = customers.set_index("customer_key").loc[contacts["customer_key"], numeric]
+    frame = rows.reset_index(drop=True).assign(decision_id=contacts["decision_id"].to_numpy())
+    folder = contexts_folder(data_root)
+    folder.mkdir(parents=True, exist_ok=True)
+    day = str(contacts["decision_date"].iloc[0])
+    frame.to_parquet(folder / f"{day}_{run_id[:8]}.parquet", index=False)
+    return len(frame)
