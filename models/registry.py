@@ -2,8 +2,10 @@
 
 Every registered version gets the ``challenger`` alias. The gate scores the challenger and the
 current champion on the *same* holdout rows and moves ``champion`` only when the challenger wins by
-the configured margin on the configured metric; the comparison is recorded as tags on the
-challenger version and on its training run. A promotion records the version it replaced
+the configured margin on the configured metric and, when given a policy check
+(``dagster_project.ml.policy_gate``), its policy is not worse than the champion's valued
+off-policy on the logged contacts; the comparison is recorded as tags on the challenger version
+and on its training run. A promotion records the version it replaced
 (``replaced_champion_version``), which is what ``rollback`` returns to.
 """
 
@@ -21,10 +23,17 @@ from models.metrics import HIGHER_IS_BETTER, holdout_metrics
 from models.mlflow_store import connect_mlflow
 
 if TYPE_CHECKING:
+    from typing import Protocol
+
     from mlflow import MlflowClient
 
-    from models.policy_gate import PolicyComparison
+    class PolicyComparison(Protocol):  # dagster_project.ml.policy_gate.PolicyComparison
+        @property
+        def refuses(self) -> bool: ...
+        def note(self) -> str: ...
+        def tags(self) -> dict[str, str]: ...
 
+    # (challenger, champion) -> how their policies compare on the logged decisions
     PolicyCheck = Callable[["LoadedModel", "LoadedModel"], PolicyComparison]
 
 # The promotion gate's defaults: the metric compared on the same holdout, and by how much a

@@ -65,15 +65,14 @@ def train_and_register(
     params: TrainingParams,
     gate_metric: str,
     gate_margin: float,
+    policy_check: PolicyCheck | None = None,
 ) -> TrainingReport:
-    """Build the point-in-time split from the warehouse, train, then register and gate."""
-    from models.policy_gate import policy_check
-
+    """Build the point-in-time split from the warehouse, train, then register and gate (with
+    ``policy_check``, also on the value of the challenger's policy)."""
     split = load_split(conn, spec)
     trained = train_model(split, spec, params)
-    check = policy_check(conn, data_root, spec.name)
     return register_and_gate(
-        data_root, spec, split, trained, params, gate_metric, gate_margin, check
+        data_root, spec, split, trained, params, gate_metric, gate_margin, policy_check
     )
 
 

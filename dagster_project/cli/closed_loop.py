@@ -1,8 +1,10 @@
 """``journey demo run --loop-days N``: simulated days in which the world answers the platform.
 
-Each day: the demo world answers yesterday's delivered emails (opens, clicks, applications, as
-landing files), then the pipeline runs again without retraining: ingest, identity, profile,
-scoring, decisions and deliveries. What the loop caused is printed per day.
+Each day: the demo world answers yesterday's deliveries (opens, clicks, applications, as
+landing files), then the pipeline runs again: ingest, identity, profile, scoring, decisions and
+deliveries, retraining and gating the models every ``RETRAIN_EVERY_DAYS`` days (between
+retrains, decisions learn from the answers themselves). What the loop caused is printed per day,
+and the learning curve: each day's decided contacts valued with the demo truth.
 """
 
 from __future__ import annotations
@@ -13,12 +15,14 @@ from rich.console import Console
 from rich.table import Table
 
 from ..demo.closed_loop import ANSWERED_CHANNELS, answer_deliveries
+from ..demo.evaluation import policy_value
 from ..demo.truth_files import load_world
 from ..pipeline.jobs import run_all_assets
 from ..settings import DataPaths
 from ..warehouse import connect
 
 DECIDE_AT_UTC = "17:00:00+00:00"
+RETRAIN_EVERY_DAYS = 7
 
 
 def run_closed_loop(paths: DataPaths, loop_days: int, seed: int, console: Console) -> bool:
@@ -37,14 +41,17 @@ def run_closed_loop(paths: DataPaths, loop_days: int, seed: int, console: Consol
         "pipeline",
     ):
         table.add_column(column, justify="right")
+    curve = Table(title="Learning curve: each day's decided contacts against the demo truth")
+    for column in ("day", "contacts", "sms+push", "value", "static", "oracle", "room", "x static"):
+        curve.add_column(column, justify="right")
     ok = True
     for offset in range(1, loop_days + 1):
         day = last_day + timedelta(days=offset)
         answers = answer_deliveries(paths, paths.root / "outbox", day, seed)
-        # Score with the champions as they are (no retraining); decide and deliver at midday
-        # UTC of the simulated day (sends in someone's quiet hours wait for the next day).
+        # Decide and deliver at 17:00 UTC of the simulated day (sends in someone's quiet hours
+        # wait for the next day); retrain weekly, else score with the champions as they are.
         run = run_all_assets(
-            retrain=False,
+            retrain=offset % RETRAIN_EVERY_DAYS == 0,
             ops_config={
                 "decisioning__next_best_actions": {
                     "decide_at": f"{day.isoformat()}T{DECIDE_AT_UTC}"
@@ -53,6 +60,12 @@ def run_closed_loop(paths: DataPaths, loop_days: int, seed: int, console: Consol
             },
         )
         with connect(paths.warehouse, read_only=True) as conn:
+            values = policy_value(conn, paths.truth)
+            sms_push = conn.execute(
+                "SELECT avg((channel IN ('sms', 'push'))::INTEGER) FROM "
+                "decisioning.next_best_actions WHERE action = 'contact' "
+                "AND decided_at = (SELECT max(decided_at) FROM decisioning.next_best_actions)"
+            ).fetchone()[0]
             contacts, delivered = conn.execute(
                 "SELECT (SELECT count(*) FROM decisioning.next_best_actions WHERE action = 'contact' "
                 "AND decided_at = (SELECT max(decided_at) FROM decisioning.next_best_actions)), "
@@ -69,8 +82,26 @@ def run_closed_loop(paths: DataPaths, loop_days: int, seed: int, console: Consol
             f"{delivered:,}",
             "ok" if run.success else "failed",
         )
+        if values is not None:
+            worth = values.value
+            curve.add_row(
+                day.isoformat(),
+                f"{values.contacts:,}",
+                f"{sms_push or 0:.0%}",
+                f"{worth.decided:.1f}",
+                f"{worth.best_static:.1f}",
+                f"{worth.oracle:.1f}",
+                f"{worth.captured_share:.0%}",
+                f"{worth.vs_static:.2f}",
+            )
         for step, message in run.failed_steps.items():
             console.print(f"[red]day {day}: step {step} failed: {message}[/red]")
         ok = ok and run.success
     console.print(table)
+    if curve.row_count:
+        console.print(curve)
+        console.print(
+            "Value: mean true probability x offer value of one decided contact; static: the one "
+            "offer and channel best for all of them; room: share of random -> oracle captured."
+        )
     return ok

@@ -77,7 +77,10 @@ def demo_run(
         fresh = [
             paths.landing,
             paths.truth,
-            *(paths.root / d for d in ("outbox", "exports", "activation", "analytics")),
+            *(
+                paths.root / d
+                for d in ("outbox", "exports", "activation", "analytics", "decision_log")
+            ),
         ]
         if not os.environ.get("MLFLOW_TRACKING_URI"):
             fresh.append(paths.root / "mlflow")

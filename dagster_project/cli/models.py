@@ -51,15 +51,31 @@ def print_policy_values(paths: DataPaths) -> None:
     with connect(paths.warehouse, read_only=True) as conn:
         values = policy_value(conn, paths.truth)
     if values is None:
-        console.print("No demo truth or no scores here: nothing to value.")
+        console.print("No demo truth or no contact decided here: nothing to value.")
         return
+    table = Table(
+        title=f"The {values.contacts:,} contacts decided at {values.decided_at[:16]}, "
+        "valued with the demo truth"
+    )
+    for column in ("per contact", "decided", "best static", "random", "oracle", "room", "x static"):
+        table.add_column(column, justify="right")
+    for name, measure, digits in (
+        ("probability", values.probability, 4),
+        ("value", values.value, 2),
+    ):
+        table.add_row(
+            name,
+            f"{measure.decided:.{digits}f}",
+            f"{measure.best_static:.{digits}f}",
+            f"{measure.random:.{digits}f}",
+            f"{measure.oracle:.{digits}f}",
+            f"{measure.captured_share:.0%}",
+            f"{measure.vs_static:.2f}",
+        )
+    console.print(table)
     console.print(
-        f"Policy value against the demo truth ({values.customers:,} customers; mean true response "
-        f"probability of the action each policy picks):\n"
-        f"  models (top offer on top channel) {values.model:.4f}\n"
-        f"  best static rule ({values.best_static_pair}) {values.best_static:.4f}\n"
-        f"  random {values.random:.4f}    oracle {values.oracle:.4f}\n"
-        f"  the models capture {values.captured_share:.0%} of the room between random and oracle"
+        f"Best static rules: {values.probability.best_static_pair} (probability), "
+        f"{values.value.best_static_pair} (value). Room: the share of random -> oracle captured."
     )
 
 

@@ -45,10 +45,14 @@ def identity_accuracy_by_source_pair(
 
 
 def policy_value(conn: duckdb.DuckDBPyConnection, truth_dir: Path) -> PolicyValues | None:
-    """The scores' targeting policy valued with the true propensities."""
+    """The latest decided contacts valued with the true propensities, beside the oracle, random
+    and the best static rule, in probability and in value (marketing's offer values)."""
+    from dagster_project.decisioning.config import load_marketing_config
     from dagster_project.demo.policy_value import evaluate_policies
+    from dagster_project.settings import config_dir
 
-    return evaluate_policies(conn, truth_dir)
+    offers = load_marketing_config(config_dir()).offers.offers
+    return evaluate_policies(conn, truth_dir, {o.product: o.value for o in offers})
 
 
 def attribution_check(journeys: pd.DataFrame, credits: pd.DataFrame, truth_dir: Path):

@@ -74,13 +74,15 @@ def _model_asset(name: str, labels: str) -> dg.AssetsDefinition:
         deps=[FEATURE_SNAPSHOTS, dg.AssetKey(["training", labels])],
         description=f"The {name} model: trained on point-in-time snapshots, logged to MLflow, "
         "registered as challenger and promoted to champion only if it beats the champion on "
-        "the same holdout.",
+        "the same holdout and, valued off-policy on the contacts made, its policy is not worse.",
     )
     def train(config: ModelTrainingConfig, warehouse: WarehouseResource) -> dg.MaterializeResult:
         from models.registry import GATE_MARGIN, GATE_METRIC
         from models.specs import model_spec
         from models.training_run import train_and_register
         from models.training_sets import TrainingDataError
+
+        from .policy_gate import policy_check
 
         params = config.training_params()
         started = time.perf_counter()
@@ -93,6 +95,7 @@ def _model_asset(name: str, labels: str) -> dg.AssetsDefinition:
                     params,
                     config.gate_metric or GATE_METRIC,
                     GATE_MARGIN if config.gate_margin is None else config.gate_margin,
+                    policy_check(conn, warehouse.paths.root, name),
                 )
         except TrainingDataError as error:
             raise dg.Failure(description=str(error)) from error
@@ -168,10 +171,11 @@ def customer_scores(
     group_name=GROUP,
     pool=WAREHOUSE_POOL,
     kinds={"mlflow"},
-    deps=[CUSTOMER_SCORES],
-    description="The policy 'top-scored offer on the top-scored channel' valued with the demo "
-    "world's true propensities, beside the oracle, random and the best static rule; also logged "
-    "to the MLflow experiment policy_evaluation. Skipped where there is no demo truth.",
+    deps=[dg.AssetKey(["decisioning", "next_best_actions"])],
+    description="The contacts just decided (after eligibility, caps, quiet hours, exploration "
+    "and the control group) valued with the demo world's true propensities, in probability and "
+    "in value, beside the oracle, random and the best static rule; also logged to the MLflow "
+    "experiment policy_evaluation. Skipped where there is no demo truth.",
 )
 def policy_evaluation(warehouse: WarehouseResource) -> dg.MaterializeResult:
     from models.policy_log import log_policy_values
@@ -182,18 +186,13 @@ def policy_evaluation(warehouse: WarehouseResource) -> dg.MaterializeResult:
         values = policy_value(conn, warehouse.paths.truth)
         if values is None:
             return dg.MaterializeResult(
-                metadata={"note": "no demo truth in this data directory; nothing to value"}
+                metadata={"note": "no demo truth or no contact decided here; nothing to value"}
             )
-        run_id = log_policy_values(
-            conn,
-            warehouse.paths.root,
-            values.as_metrics(),
-            {"best_static_pair": values.best_static_pair},
-        )
+        run_id = log_policy_values(conn, warehouse.paths.root, values.as_metrics(), values.tags())
     return dg.MaterializeResult(
         metadata={
             **{k: round(v, 6) for k, v in values.as_metrics().items()},
-            "best_static_pair": values.best_static_pair,
+            **values.tags(),
             "mlflow_run_id": run_id,
         }
     )

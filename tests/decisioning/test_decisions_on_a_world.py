@@ -48,7 +48,20 @@ def test_a_world_gets_plans_once_per_day_and_a_bad_config_changes_nothing(
     model_world: DataPaths, tmp_path: Path
 ) -> None:
     paths = copy_world(model_world, tmp_path / "world", truth=True)
-    assert _materialize(paths, [*ml_assets, next_best_actions, deliveries]).success
+    first = _materialize(paths, [*ml_assets, next_best_actions, deliveries])
+    assert first.success
+
+    # What was decided is valued against the world's truth, in probability and in value.
+    valued = {
+        e.asset_key.path[-1]: e.materialization.metadata
+        for e in first.get_asset_materialization_events()
+    }["policy_evaluation"]
+    for measure in ("probability", "value"):
+        low, decided, high = (
+            valued[f"policy_{measure}_{k}"].value for k in ("random", "decided", "oracle")
+        )
+        assert 0 < low < high and 0 < decided <= high
+    assert valued["policy_contacts"].value > 0
 
     plan = _decisions(paths)
     with connect(paths.warehouse, read_only=True) as conn:
@@ -60,7 +73,14 @@ def test_a_world_gets_plans_once_per_day_and_a_bad_config_changes_nothing(
     assert {"contact", "web", "no_action"} <= set(plan["action"])
     assert plan["policy_hash"].eq(load_marketing_config(REPO_ROOT / "config").policy_hash).all()
     contacts = plan[plan["action"] == "contact"]
+    assert valued["policy_contacts"].value == len(contacts)  # every contact maps to its person
     assert contacts["offer_model"].eq("offer_propensity@1").all()
+    # Each contact logged the pairs it was chosen among (its own one of them) and its context.
+    chosen = contacts["offer_id"] + "/" + contacts["channel"]
+    assert all(c in list(o) for c, o in zip(chosen, contacts["options"], strict=True))
+    assert contacts["response_score"].between(0, 1).all()
+    logged = pd.read_parquet(paths.root / "decision_log" / "contexts")
+    assert set(logged["decision_id"]) == set(contacts["decision_id"])
     assert contacts["content"].str.contains('"offer"').all()
     assert contacts["reason_codes"].map(len).gt(0).mean() > 0.9  # explained, whichever offer won
     assert set(delivered) == {"delivered"}

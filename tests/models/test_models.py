@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from mlflow import MlflowClient
 
-from dagster_project.ml.assets import MODELS, customer_scores, ml_assets
+from dagster_project.ml.assets import MODELS, POLICY_EVALUATION, customer_scores, ml_assets
 from dagster_project.settings import DataPaths
 from dagster_project.warehouse import connect
 from models.champions import load_champion
@@ -151,11 +151,10 @@ def _scores(paths: DataPaths) -> pd.DataFrame:
         ).df()
 
 
-def test_dagster_trains_scores_by_champion_alias_and_values_the_policy(
-    world: DataPaths, tmp_path: Path
-) -> None:
+def test_dagster_trains_and_scores_by_champion_alias(world: DataPaths, tmp_path: Path) -> None:
     paths = copy_world(world, tmp_path, truth=True)
-    result = _materialize(paths, ml_assets)
+    # Training and scoring; the policy valuation needs decisions (tests/decisioning).
+    result = _materialize(paths, [a for a in ml_assets if POLICY_EVALUATION not in a.keys])
     assert result.success
     metadata = {
         e.asset_key.path[-1]: e.materialization.metadata
@@ -175,11 +174,6 @@ def test_dagster_trains_scores_by_champion_alias_and_values_the_policy(
     assert offers.loc[offers["rank"] > 1, "reason_codes"].isna().all()
     assert set(scores["model_version"]) == {"1"}
     assert scores["score"].between(0, 1).all()
-
-    policy = metadata["policy_evaluation"]
-    assert (
-        policy["policy_random"].value < policy["policy_model"].value < policy["policy_oracle"].value
-    )
 
     # A new champion by hand: the next scoring run loads it by alias and records its version.
     split = offer_split(world)

@@ -9,16 +9,16 @@ import pandas as pd
 import pytest
 
 from dagster_project.decisioning.config import load_marketing_config
-from dagster_project.settings import DataPaths, config_dir
-from dagster_project.warehouse import connect
-from models.mlflow_store import connect_mlflow
-from models.policy_gate import (
+from dagster_project.ml.policy_gate import (
     MIN_CONTACTS,
     LoggedContacts,
     check_on,
     compare_policies,
     policy_choices,
 )
+from dagster_project.settings import OUTBOUND_CHANNELS, PRODUCTS, DataPaths, config_dir
+from dagster_project.warehouse import connect
+from models.mlflow_store import connect_mlflow
 from models.specs import OFFER_PROPENSITY
 from models.training import TrainingParams, train_model
 from models.training_run import register_and_gate
@@ -75,7 +75,6 @@ def test_a_policy_chooses_among_the_logged_options_by_score_times_value() -> Non
         channel_means={"push": 0.3},
     )
     offers = {"savings_bonus_rate": ("savings", 150.0), "mortgage_rates": ("mortgage", 2400.0)}
-    from dagster_project.settings import OUTBOUND_CHANNELS, PRODUCTS
 
     offer = np.zeros((2, len(PRODUCTS)))
     offer[:, PRODUCTS.index("savings")] = 0.2
@@ -137,3 +136,36 @@ def test_the_gate_refuses_a_challenger_whose_policy_is_worse(
     assert "policy value per contact" in refused.tags["gate.note"]
     aliases = client.get_registered_model("offer_propensity").aliases
     assert str(aliases["champion"]) == "3"
+
+
+def test_the_log_joins_each_matured_contact_to_its_context_and_click(tmp_path: Path) -> None:
+    from dagster_project.ml.policy_gate import load_logged_contacts
+
+    with connect(tmp_path / "warehouse.duckdb") as conn:
+        conn.execute("CREATE SCHEMA decisioning; CREATE SCHEMA activation")
+        conn.execute(
+            "CREATE TABLE decisioning.next_best_actions AS SELECT * FROM (VALUES "
+            "('d1', 'contact', 'savings_bonus_rate', 'email', 0.9, "
+            "['savings_bonus_rate/email', 'mortgage_rates/sms'], 0.3, 150.0), "
+            "('d2', 'contact', 'mortgage_rates', 'sms', 0.1, ['mortgage_rates/sms'], 0.2, 2400.0)"
+            ") AS t(decision_id, action, offer_id, channel, action_probability, options, "
+            "channel_score, value)"
+        )
+        # d2 was sent an hour before the latest send: too young to have been answered.
+        conn.execute(
+            "CREATE TABLE activation.contact_history AS SELECT * FROM (VALUES "
+            "('d1', TIMESTAMP '2026-03-01 17:00', true), "
+            "('d2', TIMESTAMP '2026-03-03 16:00', false), "
+            "('d3', TIMESTAMP '2026-03-03 17:00', false)) AS t(decision_id, sent_at, clicked)"
+        )
+        folder = tmp_path / "decision_log" / "contexts"
+        folder.mkdir(parents=True)
+        pd.DataFrame({"decision_id": ["d1", "d2"], "x": [1.0, 2.0]}).to_parquet(
+            folder / "a.parquet"
+        )
+        log = load_logged_contacts(conn, tmp_path)
+        assert len(load_logged_contacts(conn, tmp_path / "elsewhere")) == 0  # nothing there
+    assert list(log.logged) == ["savings_bonus_rate/email"]
+    assert list(log.reward) == [150.0] and list(log.probability) == [0.9]
+    assert log.options == [["savings_bonus_rate/email", "mortgage_rates/sms"]]
+    assert log.features["x"].tolist() == [1.0] and log.channel_means == {"email": 0.3}

@@ -28,10 +28,17 @@ messaging_opt_outs as (
 ),
 
 app_users as (
-    select distinct m.customer_key
+    -- The app is installed: the customer used it at any time on record, or opened or tapped a
+    -- push (push consent alone is not enough: there must be a device to send to).
+    select m.customer_key
     from {{ ref('stg_web__events') }} as w
     inner join {{ ref('int_identity_map') }} as m on m.record_id = w.record_id
     where w.channel = 'app'
+    union
+    select k.customer_key
+    from {{ ref('stg_messaging__events') }} as e
+    inner join {{ ref('int_customer_key_successors') }} as k on k.sent_key = e.customer_key
+    where e.channel = 'push' and e.event_type in ('open', 'click')
 ),
 
 flags as (

@@ -65,242 +65,37 @@ NEVER = 10**9  # a day index that never comes
 # Vocabulary (this world's own)
 # ---------------------------------------------------------------------------------------------
 
-FIRST_F = [
-    "Mary",
-    "Patricia",
-    "Jennifer",
-    "Linda",
-    "Elizabeth",
-    "Barbara",
-    "Susan",
-    "Jessica",
-    "Sarah",
-    "Karen",
-    "Nancy",
-    "Margaret",
-    "Lisa",
-    "Betty",
-    "Sandra",
-    "Ashley",
-    "Kimberly",
-    "Emily",
-    "Donna",
-    "Michelle",
-    "Carol",
-    "Amanda",
-    "Melissa",
-    "Deborah",
-    "Stephanie",
-    "Rebecca",
-    "Laura",
-    "Sharon",
-    "Cynthia",
-    "Kathleen",
-    "Amy",
-    "Angela",
-    "Anna",
-    "Brenda",
-    "Pamela",
-    "Nicole",
-    "Emma",
-    "Samantha",
-    "Katherine",
-    "Christine",
-    "Rachel",
-    "Catherine",
-    "Heather",
-    "Victoria",
-    "Olivia",
-    "Sophia",
-    "Isabella",
-    "Mia",
-    "Chloe",
-    "Grace",
-    "Hannah",
-    "Priya",
-    "Aisha",
-    "Mei",
-    "Lucia",
-    "Fatima",
-    "Camila",
-    "Zoe",
-    "Nora",
-    "Leah",
-    "Ava",
-]
-FIRST_M = [
-    "James",
-    "Robert",
-    "John",
-    "Michael",
-    "David",
-    "William",
-    "Richard",
-    "Joseph",
-    "Thomas",
-    "Christopher",
-    "Charles",
-    "Daniel",
-    "Matthew",
-    "Anthony",
-    "Mark",
-    "Donald",
-    "Steven",
-    "Andrew",
-    "Paul",
-    "Joshua",
-    "Kenneth",
-    "Kevin",
-    "Brian",
-    "George",
-    "Timothy",
-    "Ronald",
-    "Edward",
-    "Jason",
-    "Jeffrey",
-    "Ryan",
-    "Jacob",
-    "Gary",
-    "Nicholas",
-    "Eric",
-    "Jonathan",
-    "Stephen",
-    "Larry",
-    "Justin",
-    "Scott",
-    "Brandon",
-    "Benjamin",
-    "Samuel",
-    "Gregory",
-    "Alexander",
-    "Patrick",
-    "Frank",
-    "Raymond",
-    "Jack",
-    "Dennis",
-    "Jerry",
-    "Tyler",
-    "Aaron",
-    "Jose",
-    "Adam",
-    "Nathan",
-    "Henry",
-    "Noah",
-    "Liam",
-    "Ethan",
-    "Lucas",
-    "Omar",
-    "Wei",
-    "Carlos",
-    "Luis",
-    "Arjun",
-    "Mateo",
-]
-LAST = [
-    "Smith",
-    "Johnson",
-    "Williams",
-    "Brown",
-    "Jones",
-    "Garcia",
-    "Miller",
-    "Davis",
-    "Rodriguez",
-    "Martinez",
-    "Hernandez",
-    "Lopez",
-    "Gonzalez",
-    "Wilson",
-    "Anderson",
-    "Thomas",
-    "Taylor",
-    "Moore",
-    "Jackson",
-    "Martin",
-    "Lee",
-    "Perez",
-    "Thompson",
-    "White",
-    "Harris",
-    "Sanchez",
-    "Clark",
-    "Ramirez",
-    "Lewis",
-    "Robinson",
-    "Walker",
-    "Young",
-    "Allen",
-    "King",
-    "Wright",
-    "Scott",
-    "Torres",
-    "Nguyen",
-    "Hill",
-    "Flores",
-    "Green",
-    "Adams",
-    "Nelson",
-    "Baker",
-    "Hall",
-    "Rivera",
-    "Campbell",
-    "Mitchell",
-    "Carter",
-    "Roberts",
-    "Gomez",
-    "Phillips",
-    "Evans",
-    "Turner",
-    "Diaz",
-    "Parker",
-    "Cruz",
-    "Edwards",
-    "Collins",
-    "Reyes",
-    "Stewart",
-    "Morris",
-    "Morales",
-    "Murphy",
-    "Cook",
-    "Rogers",
-    "Gutierrez",
-    "Ortiz",
-    "Morgan",
-    "Cooper",
-    "Peterson",
-    "Bailey",
-    "Reed",
-    "Kelly",
-    "Howard",
-    "Ramos",
-    "Kim",
-    "Cox",
-    "Ward",
-    "Richardson",
-    "Watson",
-    "Brooks",
-    "Chavez",
-    "Wood",
-    "James",
-    "Bennett",
-    "Gray",
-    "Mendoza",
-    "Ruiz",
-    "Hughes",
-    "Price",
-    "Alvarez",
-    "Castillo",
-    "Sanders",
-    "Patel",
-    "Myers",
-    "Long",
-    "Ross",
-    "Foster",
-    "Jimenez",
-    "O'Brien",
-    "McCarthy",
-    "Van-Dyke",
-]
+
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(text.split())
+
+
+FIRST_F = _words(
+    "Mary Patricia Jennifer Linda Elizabeth Barbara Susan Jessica Sarah Karen Nancy Margaret "
+    "Lisa Betty Sandra Ashley Kimberly Emily Donna Michelle Carol Amanda Melissa Deborah "
+    "Stephanie Rebecca Laura Sharon Cynthia Kathleen Amy Angela Anna Brenda Pamela Nicole "
+    "Emma Samantha Katherine Christine Rachel Catherine Heather Victoria Olivia Sophia "
+    "Isabella Mia Chloe Grace Hannah Priya Aisha Mei Lucia Fatima Camila Zoe Nora Leah Ava"
+)
+FIRST_M = _words(
+    "James Robert John Michael David William Richard Joseph Thomas Christopher Charles "
+    "Daniel Matthew Anthony Mark Donald Steven Andrew Paul Joshua Kenneth Kevin Brian George "
+    "Timothy Ronald Edward Jason Jeffrey Ryan Jacob Gary Nicholas Eric Jonathan Stephen "
+    "Larry Justin Scott Brandon Benjamin Samuel Gregory Alexander Patrick Frank Raymond Jack "
+    "Dennis Jerry Tyler Aaron Jose Adam Nathan Henry Noah Liam Ethan Lucas Omar Wei Carlos "
+    "Luis Arjun Mateo"
+)
+LAST = _words(
+    "Smith Johnson Williams Brown Jones Garcia Miller Davis Rodriguez Martinez Hernandez "
+    "Lopez Gonzalez Wilson Anderson Thomas Taylor Moore Jackson Martin Lee Perez Thompson "
+    "White Harris Sanchez Clark Ramirez Lewis Robinson Walker Young Allen King Wright Scott "
+    "Torres Nguyen Hill Flores Green Adams Nelson Baker Hall Rivera Campbell Mitchell Carter "
+    "Roberts Gomez Phillips Evans Turner Diaz Parker Cruz Edwards Collins Reyes Stewart "
+    "Morris Morales Murphy Cook Rogers Gutierrez Ortiz Morgan Cooper Peterson Bailey Reed "
+    "Kelly Howard Ramos Kim Cox Ward Richardson Watson Brooks Chavez Wood James Bennett Gray "
+    "Mendoza Ruiz Hughes Price Alvarez Castillo Sanders Patel Myers Long Ross Foster Jimenez "
+    "O'Brien McCarthy Van-Dyke"
+)
 NICKNAMES = {
     "William": "Bill",
     "Robert": "Bob",
@@ -359,38 +154,11 @@ CITIES = (
     ("Anchorage", "AK", "America/Anchorage", ("907",), "995", 1),
     ("Honolulu", "HI", "Pacific/Honolulu", ("808",), "968", 1),
 )
-STREET_NAMES = [
-    "Oak",
-    "Maple",
-    "Cedar",
-    "Pine",
-    "Elm",
-    "Washington",
-    "Lake",
-    "Hill",
-    "Park",
-    "Main",
-    "Sunset",
-    "River",
-    "Church",
-    "Mill",
-    "Spring",
-    "Ridge",
-    "Highland",
-    "Meadow",
-    "Forest",
-    "Willow",
-    "Lincoln",
-    "Jefferson",
-    "Franklin",
-    "Madison",
-    "Chestnut",
-    "Walnut",
-    "Cherry",
-    "Birch",
-    "Harbor",
-    "Valley",
-]
+STREET_NAMES = _words(
+    "Oak Maple Cedar Pine Elm Washington Lake Hill Park Main Sunset River Church Mill Spring "
+    "Ridge Highland Meadow Forest Willow Lincoln Jefferson Franklin Madison Chestnut Walnut "
+    "Cherry Birch Harbor Valley"
+)
 STREET_SUFFIXES = {
     "Street": "St",
     "Avenue": "Ave",
@@ -1899,6 +1667,13 @@ class BankWorld:
                         )
                     )
         pd.concat(rows).to_parquet(folder / f"{self.date_of(t).isoformat()}.parquet", index=False)
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        # Answers need the probabilities of the last few delivery days only.
+        recent = sorted(self.prob_cache)[-4:]
+        state["prob_cache"] = {t: self.prob_cache[t] for t in recent}
+        return state
 
     def save(self, paths: DataPaths) -> None:
         folder = truth_dir(paths)

@@ -25,17 +25,20 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 import numpy as np
 import pandas as pd
 
-from dagster_project.decisioning.off_policy import Estimate, doubly_robust_terms, mean_interval
-from dagster_project.decisioning.response_learning import MATURE_HOURS
-from dagster_project.decisioning.store import ACTIONS_TABLE, contexts_folder
-from dagster_project.settings import OUTBOUND_CHANNELS, PRODUCTS
-from dagster_project.warehouse import quote_literal, table_exists
-from models.registry import LoadedModel
+from ..decisioning.off_policy import Estimate, doubly_robust_terms, mean_interval
+from ..decisioning.response_learning import MATURE_HOURS
+from ..decisioning.store import ACTIONS_TABLE, contexts_folder
+from ..settings import OUTBOUND_CHANNELS, PRODUCTS
+from ..warehouse import quote_literal, table_exists
+
+if TYPE_CHECKING:
+    from models.registry import LoadedModel
 
 MIN_CONTACTS = 200
 POLICY_MODELS = ("offer_propensity", "channel_response")  # the models arbitration ranks by
@@ -206,8 +209,8 @@ def compare_policies(
 
 
 def _offers() -> dict[str, tuple[str, float]]:
-    from dagster_project.decisioning.config import load_marketing_config
-    from dagster_project.settings import config_dir
+    from ..decisioning.config import load_marketing_config
+    from ..settings import config_dir
 
     offers = load_marketing_config(config_dir()).offers.offers
     return {o.id: (o.product, o.value * o.business_weight) for o in offers}
