@@ -189,10 +189,12 @@ def decide_with_evidence(
     best = flat.argmax(axis=1) if flat.shape[1] else np.zeros(n, dtype=np.int64)
     floor = max(policy.min_priority, 1e-12)
     contact = (flat[np.arange(n), best] if flat.shape[1] else np.full(n, -np.inf)) >= floor
-    # Exploration among the contacts worth sending; every choice keeps its probability.
-    worth = (flat >= floor) & contact[:, None]
+    # Exploration among the permitted pairs; every choice keeps its probability.
+    # Exploration draws from every pair the rules permit, not only those the estimates rate
+    # above the floor: an estimate that is wrong about a channel is how the floor would hide it.
+    explorable = contactable.reshape(n, -1) & contact[:, None]
     best, chosen_probability, explored = explore(
-        worth,
+        explorable,
         best,
         keys.to_numpy(dtype=str),
         now.date().isoformat(),
@@ -255,7 +257,7 @@ def decide_with_evidence(
         else pd.DataFrame(columns=["row", "action", "offer_index", "channel", "priority"])
     )
 
-    # What each contact could have been: the pairs exploration drew from (off-policy support).
+    # What each contact could have been: every pair the rules permitted (off-policy support).
     if len(plan):
         with_channel = plan["channel"].notna().to_numpy()
         names = np.array(
@@ -263,7 +265,10 @@ def decide_with_evidence(
         )
         plan["options"] = None
         plan.loc[with_channel, "options"] = pd.Series(
-            [list(names[np.flatnonzero(worth[r])]) for r in plan["row"].to_numpy()[with_channel]],
+            [
+                list(names[np.flatnonzero(explorable[r])])
+                for r in plan["row"].to_numpy()[with_channel]
+            ],
             index=plan.index[with_channel],
             dtype=object,
         )

@@ -1,9 +1,11 @@
 """Exploration with logged propensities: some contacts try another permitted offer and channel.
 
 A policy that always takes its best guess never learns what it did not try (a channel it starts
-low on stays low). With ``exploration_share`` e, a customer whose best contact has K permitted
-alternatives worth sending (every one clears ``min_priority`` and every contact rule) gets, with
-probability e, one of the K drawn uniformly instead. Every decision records the probability with
+low on stays low). With ``exploration_share`` e, a customer whose best contact clears
+``min_priority`` and who has K pairs every contact rule permits (eligibility, consent, the
+offer's channels, caps, gaps, back-off) gets, with probability e, one of the K drawn uniformly
+instead: the floor is not applied to the alternatives, since it rests on the very estimates
+exploration is there to correct. Every decision records the probability with
 which its action was chosen, so off-policy estimators can value other policies from the log:
 ``(1 - e) + e / K`` for the best one, ``e / K`` for any other. The draws are a stable hash of the
 customer and the day, so re-deciding the same day decides the same.
@@ -28,19 +30,19 @@ def _uniform(keys: np.ndarray, salt: str) -> np.ndarray:
 
 
 def explore(
-    worth: np.ndarray, best: np.ndarray, keys: np.ndarray, day: str, share: float
+    permitted: np.ndarray, best: np.ndarray, keys: np.ndarray, day: str, share: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(chosen column per customer, its probability, explored?) over ``worth`` (customers x
-    flattened offer-channel pairs: permitted and worth sending) and the greedy ``best``."""
+    """(chosen column per customer, its probability, explored?) over ``permitted`` (customers x
+    flattened offer-channel pairs: permitted) and the greedy ``best``."""
     n = len(keys)
-    options = worth.sum(axis=1)
+    options = permitted.sum(axis=1)
     if share <= 0 or not n:
         return best, np.ones(n), np.zeros(n, dtype=bool)
     explores = (_uniform(keys, f"explore|{day}") < share) & (options > 1)
     pick = np.minimum((_uniform(keys, f"pick|{day}") * options).astype(np.int64), options - 1)
     # The pick-th permitted pair of each row: its column in the flattened matrix.
-    ranks = np.cumsum(worth, axis=1) - 1
-    nth = np.argmax(worth & (ranks == pick[:, None]), axis=1)
+    ranks = np.cumsum(permitted, axis=1) - 1
+    nth = np.argmax(permitted & (ranks == pick[:, None]), axis=1)
     chosen = np.where(explores, nth, best)
     spread = np.where(options > 0, share / np.maximum(options, 1), 0.0)
     probability = np.where(chosen == best, np.where(options > 1, 1 - share + spread, 1.0), spread)

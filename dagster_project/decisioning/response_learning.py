@@ -17,8 +17,9 @@ times channel engagement (opens count for email and push, SMS has none) is a ran
 chance that a contact is clicked, and its scale differs by channel and offer. Each matured contact
 logged what the plan expected of it (offer score x channel score); clicks over that expectation,
 per product and channel, is a factor that turns the ranking into a click probability. Factors
-are Gamma-Poisson posterior means shrunk up a hierarchy by ``CALIBRATION_STRENGTH`` expected
-clicks: pair -> channel -> all contacts -> 1 (no evidence: the models as they are). A channel
+are Gamma-Poisson posterior means shrunk up a hierarchy with the weight of
+``CALIBRATION_STRENGTH`` contacts: pair -> channel -> all contacts -> 1 (no evidence: the
+models as they are). A channel
 whose contacts click less than the models think loses contacts within days, and one that answers
 better gains them, whatever the channel model has seen.
 
@@ -38,7 +39,7 @@ from ..settings import OUTBOUND_CHANNELS, PRODUCTS
 
 POPULATION_STRENGTH = 50.0
 CUSTOMER_STRENGTH = 4.0
-CALIBRATION_STRENGTH = 5.0  # expected clicks' worth of belief in the level above
+CALIBRATION_STRENGTH = 100.0  # contacts' worth of belief in the level above
 RESPONSE_WINDOW_HOURS = 72  # a click this long after the send still answers it
 MATURE_HOURS = 12  # contacts younger than this have not had time to be answered
 
@@ -55,8 +56,13 @@ def _naive(now: datetime) -> datetime:
     return now.astimezone(UTC).replace(tzinfo=None) if now.tzinfo else now
 
 
-def _shrunk(clicks: float, expected: float, toward: float) -> float:
-    return (clicks + CALIBRATION_STRENGTH * toward) / (expected + CALIBRATION_STRENGTH)
+def _shrunk(clicks: float, expected: float, contacts: float, toward: float) -> float:
+    """clicks / expected, shrunk to ``toward`` as if CALIBRATION_STRENGTH more contacts (at this
+    group's mean expectation) had clicked at exactly that factor."""
+    if contacts <= 0 or expected <= 0:
+        return toward
+    pseudo = CALIBRATION_STRENGTH * expected / contacts
+    return (clicks + pseudo * toward) / (expected + pseudo)
 
 
 def _calibration(history: pd.DataFrame, now: datetime) -> tuple[np.ndarray, list[dict]]:
@@ -73,21 +79,30 @@ def _calibration(history: pd.DataFrame, now: datetime) -> tuple[np.ndarray, list
     if matured.empty:
         return factors, []
     clicks = matured["clicked"].astype(float)
-    overall = _shrunk(float(clicks.sum()), float(matured["predicted"].sum()), 1.0)
-    by_channel = matured.assign(clicks=clicks).groupby("channel")[["clicks", "predicted"]].sum()
-    by_pair = matured.assign(clicks=clicks).groupby(["product", "channel"])
-    pairs = by_pair.agg(
-        contacts=("clicks", "size"), clicks=("clicks", "sum"), expected=("predicted", "sum")
-    )
+    overall = _shrunk(float(clicks.sum()), float(matured["predicted"].sum()), len(matured), 1.0)
+
+    def totals(by: list[str]) -> pd.DataFrame:
+        return (
+            matured.assign(clicks=clicks)
+            .groupby(by)
+            .agg(
+                contacts=("clicks", "size"),
+                clicks=("clicks", "sum"),
+                expected=("predicted", "sum"),
+            )
+        )
+
+    by_channel, pairs = totals(["channel"]), totals(["product", "channel"])
     summary = []
     for c, channel in enumerate(OUTBOUND_CHANNELS):
-        level = (
-            _shrunk(*by_channel.loc[channel], overall) if channel in by_channel.index else overall
-        )
+        level = overall
+        if channel in by_channel.index:
+            row = by_channel.loc[channel]
+            level = _shrunk(row["clicks"], row["expected"], row["contacts"], overall)
         for p, product in enumerate(PRODUCTS):
             if (product, channel) in pairs.index:
                 row = pairs.loc[(product, channel)]
-                factors[p, c] = _shrunk(row["clicks"], row["expected"], level)
+                factors[p, c] = _shrunk(row["clicks"], row["expected"], row["contacts"], level)
                 summary.append(
                     {
                         "product": product,

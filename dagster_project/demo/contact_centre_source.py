@@ -1,7 +1,8 @@
 """Contact-centre calls, with the caller as the agent captured them.
 
 Customers ring about balances, fees and addresses; people in an active intent ring about that
-product (pre-approval, rates, quotes) and are often referred to an advisor. The agent types the
+product (pre-approval, rates, quotes) and are often referred to an advisor; dissatisfied customers
+ring to complain, most of them on the day their grievance begins. The agent types the
 caller's name free-hand (nicknames, typos, "SMITH, John"), the phone system records whatever number
 called (sometimes the household landline, sometimes withheld), and a customer id is attached only
 when the agent verified the caller.
@@ -25,6 +26,7 @@ from dagster_project.demo.formatting import (
     pick,
     thousands,
 )
+from dagster_project.demo.grievances import Grievances
 from dagster_project.demo.landing_files import CALLS, DayRows, contract_table
 from dagster_project.demo.noise import (
     NoiseTally,
@@ -46,6 +48,7 @@ _REFERRED = DISPOSITIONS.index("referred_to_advisor")
 CUSTOMER_CALLS_PER_DAY = 0.005
 PROSPECT_CALLS_PER_DAY = 0.0008
 INTENT_CALLS_PER_DAY = 0.03  # at full intent level
+GRIEVANCE_CALLS_PER_DAY = 0.02  # further complaints, at full dissatisfaction
 _WEEKDAY_STAFFING = (1.1, 1.1, 1.1, 1.1, 1.1, 0.45, 0.15)
 _VERIFIED = 0.6
 _HOME_PHONE_CALLS = 0.2
@@ -55,16 +58,19 @@ _CALLS_PER_AGENT = 400  # people served per agent, which sizes the team
 _SERVICING = (
     ("balance_enquiry", 0.35, ("checked balance and recent transactions",
                                "asked why a payment is still pending")),
-    ("complaint", 0.12, ("complaint about a fee on the statement",
+    ("complaint", 0.08, ("complaint about a fee on the statement",
                          "unhappy with the wait time at the branch",
-                         "card declined abroad, wants an explanation")),
+                         "card declined abroad, wants an explanation",
+                         "wants a fee refunded, says another bank would not charge it",
+                         "chasing an earlier complaint that was never answered")),
     ("address_change", 0.08, ("updated mailing address after moving",
                               "asked how to change address online")),
-    ("other", 0.45, ("general question about online banking",
+    ("other", 0.49, ("general question about online banking",
                      "reset online banking password",
                      "asked about branch opening hours")),
 )  # fmt: skip
 _OTHER = len(_SERVICING) - 1
+_COMPLAINT = [r for r, _, _ in _SERVICING].index("complaint")
 # (shares of DISPOSITIONS) for product questions and for servicing.
 _PRODUCT_DISPOSITIONS = np.array([0.35, 0.2, 0.1, 0.35])
 _SERVICING_DISPOSITIONS = np.array([0.75, 0.1, 0.1, 0.05])
@@ -88,11 +94,13 @@ class ContactCentreSource:
         self,
         population: Population,
         records: CrmRecords,
+        grievances: Grievances,
         config: WorldConfig,
         tally: NoiseTally,
     ) -> None:
         self._population = population
         self._records = records
+        self._grievances = grievances
         self._config = config
         self._tally = tally
         self._agents = max(8, population.size // _CALLS_PER_AGENT)
@@ -105,17 +113,24 @@ class ContactCentreSource:
             context.is_customer, CUSTOMER_CALLS_PER_DAY, PROSPECT_CALLS_PER_DAY
         )
         intent = staffing * INTENT_CALLS_PER_DAY * context.intent_level
-        person = np.repeat(np.arange(population.size), rng.poisson(base + intent))
+        grievance = staffing * GRIEVANCE_CALLS_PER_DAY * context.dissatisfaction
+        rate = base + intent + grievance
+        # Calls from habit, intent and dissatisfaction, then the complaints grievances begin with.
+        habitual = np.repeat(np.arange(population.size), rng.poisson(rate))
+        person = np.concatenate([habitual, self._grievances.complaining_on(context.index)])
+        opening = np.arange(len(person)) >= len(habitual)
         at = context.local_times(rng, person, BUSINESS_HOURS)
         order = np.argsort(at, kind="stable")
-        person, at = person[order], at[order]
+        person, at, opening = person[order], at[order], opening[order]
         n = len(person)
 
-        share_about_intent = intent[person] / (base[person] + intent[person])
-        about_product = rng.random(n) < share_about_intent
+        why = rng.random(n) * rate[person]
+        about_product = ~opening & (why < intent[person])
+        complains = opening | (~about_product & (why < intent[person] + grievance[person]))
         product = np.where(about_product, context.intent_product[person], -1)
         servicing = weighted_choice(rng, np.array([s for _, s, _ in _SERVICING]), n)
         servicing = np.where(context.is_customer[person], servicing, _OTHER)
+        servicing = np.where(complains, _COMPLAINT, servicing)
         # Each product's reasons, repeated to a common width so a column pick stays uniform.
         width = max(len(p.call_reasons) for p in PRODUCT_PROFILES)
         reasons = np.array(

@@ -2,7 +2,9 @@
 
 Day one delivers a full snapshot; every later day delivers only what changed that day, each
 changed record in full with its new ``updated_at``: email changes, consent flips (random ones and
-those following an email unsubscribe), and new customers (walk-ins and converted prospects).
+those following an email unsubscribe), new customers (walk-ins and converted prospects), products
+opened and closed. A few closures are random (a move, a loan paid off); most follow a grievance:
+the more dissatisfied a customer is that day, the likelier they close a product.
 A record's typed values (names, phone, address) are fixed when it is created; a delta repeats
 them verbatim, the way a real CRM export would.
 """
@@ -66,7 +68,10 @@ _DUPLICATE_CONSENT_DRIFT = 0.2
 _HOME_PHONE_ON_RECORD = 0.25
 _STREET_SUFFIX_SPELLED_OUT = 0.3
 _CONSENT_FLIPS_PER_DAY = 0.0015
-_CLOSURES_PER_DAY = 0.0002
+# Per open holding and day: closures whatever the customer feels, and on top of those the closures
+# of a fully dissatisfied customer. Together about 0.0002 per holding and day.
+_CLOSURES_PER_DAY = 0.00006
+_DISSATISFIED_CLOSURES_PER_DAY = 0.006
 _REVIEW_NOTES_PER_DAY = 0.0003
 _CLOSED_BEFORE_START = 0.05
 _DUPLICATE_HOLDS = 0.3  # share of a doubled customer's holdings booked on the duplicate
@@ -403,13 +408,16 @@ class CrmSource:
         np.maximum.at(self._updated_at, record, at_us)
 
     def _change_holdings(self, rng: np.random.Generator, context: DayContext) -> np.ndarray:
-        """Open products converted yesterday and accounts of new customers; close a few."""
+        """Open products converted yesterday and accounts of new customers; close a few, mostly
+        those of dissatisfied customers."""
         holdings, records, episodes = self._holdings, self._records, self._episodes
         day = epoch_day(context.date)
         before = len(holdings.record)
 
         still_open = np.flatnonzero(holdings.closed_day == NO_DAY)
-        closing = still_open[rng.random(len(still_open)) < _CLOSURES_PER_DAY]
+        unhappy = context.dissatisfaction[records.person[holdings.record[still_open]]]
+        hazard = _CLOSURES_PER_DAY + _DISSATISFIED_CLOSURES_PER_DAY * unhappy
+        closing = still_open[rng.random(len(still_open)) < hazard]
         holdings.closed_day[closing] = day
         holdings.balance[closing] = 0.0
         holdings.updated_us[closing] = _batch_times(rng, len(closing), context)

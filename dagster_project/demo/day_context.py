@@ -61,6 +61,7 @@ class DayContext:
     intent_product: np.ndarray  # per person: product index of their active intent, -1 for none
     intent_level: np.ndarray  # per person: how strongly it drives behaviour today, 0..1
     is_customer: np.ndarray  # per person: holds a CRM record today
+    dissatisfaction: np.ndarray  # per person: how unhappy with the bank today, 0..1 (grievances)
 
     @property
     def end_us(self) -> int:

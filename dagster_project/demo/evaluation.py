@@ -52,7 +52,7 @@ def policy_value(conn: duckdb.DuckDBPyConnection, truth_dir: Path) -> PolicyValu
     from dagster_project.settings import config_dir
 
     offers = load_marketing_config(config_dir()).offers.offers
-    return evaluate_policies(conn, truth_dir, {o.product: o.value for o in offers})
+    return evaluate_policies(conn, truth_dir, {o.id: (o.product, o.value) for o in offers})
 
 
 def attribution_check(journeys: pd.DataFrame, credits: pd.DataFrame, truth_dir: Path):

@@ -6,10 +6,14 @@ For those customers, each policy's mean true response probability and mean true 
 (probability x the offer's value) of one contact:
 
 - ``decided``: the offer and channel the platform chose;
-- ``oracle``: per customer, the pair with the highest true value (the ceiling);
-- ``random``: the mean over all pairs (what picking blindly earns);
-- ``best_static``: the one pair that earns most on average, sent to every one of them (best
-  in probability and best in value are found separately).
+- ``oracle``: per customer, the permitted pair with the highest true value (the ceiling);
+- ``random``: the mean over the permitted pairs (what picking blindly earns);
+- ``best_static``: one ranking of pairs for everyone (by mean true value), each customer
+  getting the highest-ranked pair they may receive (best in probability and in value are
+  ranked separately).
+
+"Permitted" is what every rule allowed that contact (eligibility, consent, the offer's channels,
+caps): the ``options`` logged with it.
 
 ``captured_share`` is (decided - random) / (oracle - random); ``vs_static`` is decided over the
 best static rule.
@@ -86,22 +90,35 @@ def _person_per_key(conn: duckdb.DuckDBPyConnection, truth_dir: Path) -> pd.Seri
     return majority.drop_duplicates("customer_key").set_index("customer_key")["person_id"]
 
 
-def _measure(truth: np.ndarray, chosen: np.ndarray, pairs: list[tuple[str, str]]) -> Measure:
-    static = truth.mean(axis=0)
+def _measure(
+    truth: np.ndarray, permitted: np.ndarray, chosen: np.ndarray, pairs: list[tuple[str, str]]
+) -> Measure:
+    """Each policy over the pairs each customer was permitted (rows: customers, columns: pairs)."""
+    masked = np.where(permitted, truth, np.nan)
+    # The best static rule: one ranking of pairs for all, by mean value where permitted; each
+    # customer gets the highest-ranked pair they may receive.
+    counts = permitted.sum(axis=0)
+    means = np.where(
+        counts > 0, np.where(permitted, truth, 0).sum(axis=0) / np.maximum(counts, 1), -np.inf
+    )
+    ranking = np.argsort(-means, kind="stable")
+    first = ranking[np.argmax(permitted[:, ranking], axis=1)]
+    rows = np.arange(len(truth))
     return Measure(
-        decided=float(truth[np.arange(len(truth)), chosen].mean()),
-        oracle=float(truth.max(axis=1).mean()),
-        random=float(truth.mean()),
-        best_static=float(static.max()),
-        best_static_pair="/".join(pairs[int(static.argmax())]),
+        decided=float(truth[rows, chosen].mean()),
+        oracle=float(np.nanmax(masked, axis=1).mean()),
+        random=float(np.nanmean(masked, axis=1).mean()),
+        best_static=float(truth[rows, first].mean()),
+        best_static_pair="/".join(pairs[int(ranking[0])]),
     )
 
 
 def evaluate_policies(
-    conn: duckdb.DuckDBPyConnection, truth_dir: Path, offer_values: dict[str, float]
+    conn: duckdb.DuckDBPyConnection, truth_dir: Path, offers: dict[str, tuple[str, float]]
 ) -> PolicyValues | None:
-    """The latest decision run's contacts valued (``offer_values``: product -> value); None when
-    there is no truth (not a demo world) or no contact was decided."""
+    """The latest decision run's contacts valued (``offers``: offer id -> (product, value));
+    None when there is no truth (not a demo world) or no contact was decided. Every policy
+    chooses among the pairs the contact's rules permitted (its logged ``options``)."""
     from dagster_project.warehouse import table_exists
 
     propensity_file = truth_dir / PROPENSITIES_FILE
@@ -109,34 +126,45 @@ def evaluate_policies(
     if person is None or not propensity_file.exists() or not table_exists(conn, ACTIONS):
         return None
     decided = conn.execute(
-        f"SELECT customer_key, product, channel, decided_at FROM {ACTIONS} "
-        f"WHERE action = 'contact' AND decided_at = (SELECT max(decided_at) FROM {ACTIONS})"
+        f"SELECT customer_key, offer_id, channel, options, decided_at FROM {ACTIONS} "
+        "WHERE action = 'contact' AND options IS NOT NULL "
+        f"AND decided_at = (SELECT max(decided_at) FROM {ACTIONS})"
     ).df()
     truth = pd.read_parquet(
         propensity_file, columns=["person_id", "offer", "channel", "propensity"]
     )
-    truth = truth[truth["offer"].isin(offer_values)]
-    table = truth.pivot_table(
+    products = {product for product, _ in offers.values()}
+    table = truth[truth["offer"].isin(products)].pivot_table(
         index="person_id", columns=["offer", "channel"], values="propensity", aggfunc="first"
     )
     decided["person_id"] = decided["customer_key"].map(person)
-    decided = decided.dropna(subset=["person_id"])
-    decided = decided[decided["person_id"].isin(table.index)]
+    decided = decided[decided["person_id"].isin(table.index)].reset_index(drop=True)
     pairs = list(table.columns)
     index = {pair: i for i, pair in enumerate(pairs)}
-    decided = decided[
-        [(o, c) in index for o, c in zip(decided["product"], decided["channel"], strict=True)]
-    ]
-    if decided.empty:
-        return None
-    probability = table.loc[decided["person_id"]].to_numpy()
-    value = probability * np.array([offer_values[o] for o, _ in pairs])[None, :]
+
+    def pair_of(option: str) -> int:
+        offer_id, channel = option.split("/", 1)
+        return index.get((offers.get(offer_id, ("", 0.0))[0], channel), -1)
+
     chosen = np.array(
-        [index[(o, c)] for o, c in zip(decided["product"], decided["channel"], strict=True)]
+        [pair_of(f"{o}/{c}") for o, c in zip(decided["offer_id"], decided["channel"], strict=True)],
+        dtype=np.int64,
     )
+    permitted = np.zeros((len(decided), len(pairs)), dtype=bool)
+    for row, options in enumerate(decided["options"]):
+        columns = [pair_of(o) for o in options]
+        permitted[row, [c for c in columns if c >= 0]] = True
+    keep = chosen >= 0
+    if not keep.any():
+        return None
+    decided, chosen, permitted = decided[keep], chosen[keep], permitted[keep]
+    permitted[np.arange(len(chosen)), chosen] = True
+    probability = table.loc[decided["person_id"]].to_numpy()
+    value_of = {product: value for product, value in offers.values()}
+    value = probability * np.array([value_of[o] for o, _ in pairs])[None, :]
     return PolicyValues(
         decided_at=str(decided["decided_at"].iloc[0]),
         contacts=len(decided),
-        probability=_measure(probability, chosen, pairs),
-        value=_measure(value, chosen, pairs),
+        probability=_measure(probability, permitted, chosen, pairs),
+        value=_measure(value, permitted, chosen, pairs),
     )

@@ -3,7 +3,7 @@
 ``persons.parquet`` is who everyone really is; ``record_links.parquet`` says which person each
 landing record belongs to (by the record's own id, e.g. a customer id, a call id, a device's
 anonymous id, an email address); ``intents.parquet`` lists the intent episodes and how far each
-got; ``propensities.parquet`` (see ``propensities``) drives the closed loop; ``world.json`` holds
+got; ``grievances.parquet`` the stretches of dissatisfaction behind complaints and closures; ``propensities.parquet`` (see ``propensities``) drives the closed loop; ``world.json`` holds
 the config and the realised noise rates.
 """
 
@@ -22,6 +22,7 @@ from dagster_project.demo.config import WorldConfig
 from dagster_project.demo.crm_records import CrmRecords
 from dagster_project.demo.day_context import TIME_ZONES
 from dagster_project.demo.formatting import concat, digits, epoch_day, null_where, pick
+from dagster_project.demo.grievances import Grievances
 from dagster_project.demo.intents import (
     APPLICATION_CHANNELS,
     JOURNEY_STAGES,
@@ -160,6 +161,23 @@ def intents_table(
             "amount": null_where(pa.array(episodes.amount.astype(np.float64)), ~episodes.applied),
             "converted": pa.array(episodes.converted_us != NEVER),
             "stage_at_end": pick(pa.array(JOURNEY_STAGES), stage),
+        }
+    )
+
+
+def grievances_table(
+    population: Population, grievances: Grievances, config: WorldConfig
+) -> pa.Table:
+    start = epoch_day(config.start_date)
+    return pa.table(
+        {
+            "person_id": population.person_id.take(pa.array(grievances.person)),
+            "start_day": pa.array(grievances.start_day),
+            "end_day": pa.array(grievances.end_day),
+            "start_date": _dates(start + grievances.start_day),
+            "end_date": _dates(start + grievances.end_day),
+            "severity": pa.array(grievances.severity),
+            "complained": pa.array(grievances.complained),
         }
     )
 

@@ -17,6 +17,7 @@ from dagster_project.settings import DataPaths
 PERSONS_FILE = "persons.parquet"
 RECORD_LINKS_FILE = "record_links.parquet"
 INTENTS_FILE = "intents.parquet"
+GRIEVANCES_FILE = "grievances.parquet"
 PROPENSITIES_FILE = "propensities.parquet"
 WORLD_FILE = "world.json"
 # Written by the closed loop: which application each answered contact caused.

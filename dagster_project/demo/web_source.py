@@ -3,8 +3,8 @@
 Every device carries a stable anonymous id; nothing in a session says whose it is unless the
 visitor logs in, and a login names the account by the email typed (sometimes the old address) or
 by customer id. Most sessions stay anonymous. People with an active intent browse more, and their
-sessions dwell on that product's pages, rates and calculator; email clicks open sessions that land
-on the campaign's page with its ``utm_campaign``.
+sessions dwell on that product's pages, rates and calculator; dissatisfied customers stay away for
+weeks; email clicks open sessions that land on the campaign's page with its ``utm_campaign``.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ _WEB = PLATFORMS.index("web")
 
 SESSIONS_PER_DAY = 0.17  # for a person of average activity with no intent
 _INTENT_BOOST = 3.0  # a fully engaged intent multiplies sessions by 1 + this
+_DISSATISFIED_AWAY = 0.85  # share of sessions a fully dissatisfied customer no longer has
 _WEEKEND = 0.85
 _MEAN_PAGE_GAP_US = 45 * SECOND_US
 # Customers log in to most app sessions but few web visits; apps remember the customer id.
@@ -133,6 +134,7 @@ class WebSource:
             * weekday
             * population.web_activity
             * (1.0 + _INTENT_BOOST * context.intent_level)
+            * (1.0 - _DISSATISFIED_AWAY * context.dissatisfaction)
         )
         person = np.repeat(np.arange(population.size), rng.poisson(rate))
         engaged = rng.random(len(person)) < 0.25 + 0.6 * context.intent_level[person]

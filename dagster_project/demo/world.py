@@ -1,9 +1,10 @@
 """Generate a demo world: landing files for every source plus the ground truth behind them.
 
-The world is planned up front (people, intent episodes, applications, CRM records), then simulated
-one UTC day at a time; within a day email goes first (its clicks open web sessions), then web,
-calls (referrals become advisor notes), applications and finally the CRM, which also applies the
-previous day's unsubscribes and conversions. Memory stays proportional to people, not events.
+The world is planned up front (people, intent episodes, applications, CRM records, grievances),
+then simulated one UTC day at a time; within a day email goes first (its clicks open web sessions),
+then web, calls (referrals become advisor notes), applications and finally the CRM, which also
+applies the previous day's unsubscribes and conversions and closes products (mostly those of
+dissatisfied customers). Memory stays proportional to people, not events.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from dagster_project.demo.crm_source import CrmSource
 from dagster_project.demo.day_context import DayContext, utc_offsets_us
 from dagster_project.demo.email_source import EmailSource
 from dagster_project.demo.formatting import DAY_US, epoch_day
+from dagster_project.demo.grievances import Grievances, plan_grievances
 from dagster_project.demo.intents import IntentEpisodes, plan_intents
 from dagster_project.demo.landing_files import (
     ADVISOR_NOTES,
@@ -45,12 +47,14 @@ from dagster_project.demo.propensities import propensity_table
 from dagster_project.demo.random_streams import stream
 from dagster_project.demo.truth import (
     RecordLinks,
+    grievances_table,
     intents_table,
     persons_table,
     write_truth_table,
     write_world_json,
 )
 from dagster_project.demo.truth_files import (
+    GRIEVANCES_FILE,
     INTENTS_FILE,
     PERSONS_FILE,
     PROPENSITIES_FILE,
@@ -116,6 +120,7 @@ def _day_context(
     population: Population,
     records: CrmRecords,
     episodes: IntentEpisodes,
+    grievances: Grievances,
 ) -> DayContext:
     day = config.day(index)
     product, level = episodes.on_day(index, population.size)
@@ -127,6 +132,7 @@ def _day_context(
         intent_product=product,
         intent_level=level,
         is_customer=records.customers_on(index),
+        dissatisfaction=grievances.on_day(index, population.size),
     )
 
 
@@ -144,11 +150,12 @@ def generate_world(
     population = build_population(config)
     episodes = plan_intents(population, config)
     records = plan_crm_records(population, episodes, config)
+    grievances = plan_grievances(population, records, config)
     tally = NoiseTally()
     crm = CrmSource(population, records, episodes, config, tally)
     email = EmailSource(population, config.seed)
     web = WebSource(population, records, config.seed)
-    calls = ContactCentreSource(population, records, config, tally)
+    calls = ContactCentreSource(population, records, grievances, config, tally)
     applications = ApplicationSource(population, records, episodes, config, tally)
     report("planning people, intents and CRM records", 1 / steps)
 
@@ -158,7 +165,7 @@ def generate_world(
     with LandingWriter(paths.landing) as writer:
         landing = _Landing(writer, config, links)
         for index in range(config.days):
-            context = _day_context(config, index, population, records, episodes)
+            context = _day_context(config, index, population, records, episodes, grievances)
             report(f"simulating {context.date.isoformat()}", (1 + index) / steps)
             email_day = email.day(context)
             landing.write(EMAIL, context, email_day.events)
@@ -189,6 +196,7 @@ def generate_world(
     write_truth_table(paths, PERSONS_FILE, persons_table(population, records, config))
     write_truth_table(paths, RECORD_LINKS_FILE, links.table(population.person_id))
     write_truth_table(paths, INTENTS_FILE, intents_table(population, episodes, config))
+    write_truth_table(paths, GRIEVANCES_FILE, grievances_table(population, grievances, config))
     write_truth_table(paths, PROPENSITIES_FILE, propensity_table(population, episodes))
     write_world_json(paths, _world_json(summary))
     report("done", 1.0)
