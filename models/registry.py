@@ -226,6 +226,11 @@ def rollback(data_root: Path, name: str) -> tuple[str, str]:
     return current, previous
 
 
+def champion_version(data_root: Path, name: str) -> str | None:
+    """The version ``champion`` names now, or None when there is none."""
+    return _alias_version(connect_mlflow(data_root), name, CHAMPION)
+
+
 def _alias_version(client: MlflowClient, name: str, alias: str) -> str | None:
     from mlflow.exceptions import MlflowException
 

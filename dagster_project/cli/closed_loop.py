@@ -31,14 +31,14 @@ def run_closed_loop(paths: DataPaths, loop_days: int, seed: int, console: Consol
     table = Table(title="Closed loop: the demo world answers the platform")
     for column in (
         "day",
-        "answered (email/push/sms)",
+        "answered e/p/s",
         "opens",
         "clicks",
-        "applications",
+        "applied",
         "opt-outs",
-        "contacts decided",
-        "delivered (all actions)",
-        "pipeline",
+        "decided",
+        "delivered",
+        "run",
     ):
         table.add_column(column, justify="right")
     curve = Table(title="Learning curve: each day's decided contacts against the demo truth")
@@ -72,7 +72,7 @@ def run_closed_loop(paths: DataPaths, loop_days: int, seed: int, console: Consol
                 "(SELECT count(*) FROM activation.outbox WHERE state = 'delivered')"
             ).fetchone()
         table.add_row(
-            day.isoformat(),
+            day.isoformat()[5:],
             "/".join(f"{answers.answered.get(c, 0):,}" for c in ANSWERED_CHANNELS),
             f"{answers.opens:,}",
             f"{answers.clicks:,}",
@@ -85,7 +85,7 @@ def run_closed_loop(paths: DataPaths, loop_days: int, seed: int, console: Consol
         if values is not None:
             worth = values.value
             curve.add_row(
-                day.isoformat(),
+                day.isoformat()[5:],
                 f"{values.contacts:,}",
                 f"{sms_push or 0:.0%}",
                 f"{worth.decided:.1f}",
@@ -98,6 +98,10 @@ def run_closed_loop(paths: DataPaths, loop_days: int, seed: int, console: Consol
             console.print(f"[red]day {day}: step {step} failed: {message}[/red]")
         ok = ok and run.success
     console.print(table)
+    console.print(
+        "answered: deliveries the world answered by email/push/sms; decided: contacts "
+        "decided that day; delivered: all actions delivered so far; run: the day's pipeline."
+    )
     if curve.row_count:
         console.print(curve)
         console.print(

@@ -2,10 +2,16 @@
 
 Most weekdays one or two campaigns go out, each about one product (or a general newsletter), to a
 slice of the mailing list. The platform's copy of an address is often stale: people who moved to a
-new address may still be mailed at the old one, which then tends to bounce. Opens and clicks
+new address may still be mailed at the old one, which then tends to bounce. Reading and clicking
 follow the person's email affinity and, strongly, whether the campaign matches what they want
-right now. Clicks land on the website (returned as ``Clickthroughs``); unsubscribes leave the list
-and reach the CRM's consent the next day.
+right now; dissatisfied customers ignore the bank's mail. Clicks land on the website (returned as
+``Clickthroughs``); unsubscribes leave the list and reach the CRM's consent the next day.
+
+Opens are reported the way real platforms report them, one event per tracking-pixel load: a
+reader may open the same message again (two to four opens in all), and a privacy proxy (Apple
+Mail Privacy Protection) fetches every message it delivers seconds to minutes after the send,
+once or a few times, whether or not anyone reads it; the real read behind such a proxy loads
+nothing, so for those mailboxes an open says nothing about interest and only a click does.
 """
 
 from __future__ import annotations
@@ -27,9 +33,9 @@ from dagster_project.demo.formatting import (
     pick,
 )
 from dagster_project.demo.landing_files import EMAIL, DayRows, contract_table
-from dagster_project.demo.population import AFFINITY_CHANNELS, Population
+from dagster_project.demo.population import AFFINITY_CHANNELS, PLATFORMS, Population
 from dagster_project.demo.product_catalogue import PRODUCT_PROFILES
-from dagster_project.demo.random_streams import hex_ids, stream
+from dagster_project.demo.random_streams import hex_ids, stream, weighted_choice
 from dagster_project.demo.vocabulary import BANK_SITE
 from dagster_project.settings import PRODUCTS
 
@@ -39,6 +45,16 @@ _EMAIL = AFFINITY_CHANNELS.index("email")
 _OLD_MAILBOX_BOUNCES = 0.35
 _BOUNCES = 0.004
 _UNSUBSCRIBES = 0.01  # of opens that do not click
+_DISSATISFIED_IGNORES = 2.0  # logit lost by a fully dissatisfied customer's reads and clicks
+# Privacy proxies: people with an iPhone mostly read mail in Apple Mail, with protection on.
+_PROXY_SHARE_WITH_IPHONE, _PROXY_SHARE_OTHERWISE = 0.6, 0.1
+_PROXY_FETCHES = 0.95  # of delivered messages; the rest wait until the device is next online
+_PROXY_FETCH_COUNTS = (np.array([1, 2, 3]), np.array([0.6, 0.3, 0.1]))
+_PROXY_FIRST_FETCH_US = 90 * SECOND_US  # mean delay after delivery
+_PROXY_REFETCH_US = 20 * MINUTE_US  # mean gap between fetches
+_REOPENS = 0.3  # of readers, who open the message one to three more times
+_REOPEN_GAP_US = 45 * MINUTE_US
+_KINDS = ("send", "bounce", "open", "click", "unsubscribe")
 
 
 @dataclass(frozen=True)
@@ -67,6 +83,14 @@ class EmailSource:
         self._population = population
         self._seed = seed
         self._on_list = population.on_mailing_list.copy()
+        # Who reads mail behind a privacy proxy: a fact about the person, from its own stream.
+        iphone = np.zeros(population.size, dtype=bool)
+        ios = population.device_platform == PLATFORMS.index("ios")
+        iphone[population.device_person[ios]] = True
+        proxy_rng = stream(seed, "email/privacy-proxy")
+        self._proxied = proxy_rng.random(population.size) < np.where(
+            iphone, _PROXY_SHARE_WITH_IPHONE, _PROXY_SHARE_OTHERWISE
+        )
 
     def _campaigns(
         self, rng: np.random.Generator, context: DayContext
@@ -82,6 +106,45 @@ class EmailSource:
             np.int64
         )
         return product, pa.array(ids, pa.string()), send_at
+
+    def _opens(
+        self,
+        rng: np.random.Generator,
+        context: DayContext,
+        person: np.ndarray,
+        sent: np.ndarray,
+        bounced: np.ndarray,
+        read: np.ndarray,
+        read_at: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Every open event as (message row, time): a proxy's fetches of each message it
+        delivers, and for other mailboxes each time the reader opens it."""
+        proxied = self._proxied[person]
+        fetched = np.flatnonzero(proxied & ~bounced & (rng.random(len(person)) < _PROXY_FETCHES))
+        values, weights = _PROXY_FETCH_COUNTS
+        fetches = values[weighted_choice(rng, weights, len(fetched))]
+        first_fetch = (
+            sent[fetched] + SECOND_US + rng.exponential(_PROXY_FIRST_FETCH_US, len(fetched))
+        )
+        readers = np.flatnonzero(read & ~proxied)
+        opens = 1 + np.where(
+            rng.random(len(readers)) < _REOPENS, rng.integers(1, 4, len(readers)), 0
+        )
+
+        row = np.concatenate([np.repeat(fetched, fetches), np.repeat(readers, opens)])
+        first = np.concatenate([first_fetch, read_at[readers]]).astype(np.int64)
+        gap = np.concatenate(
+            [np.full(len(fetched), _PROXY_REFETCH_US), np.full(len(readers), _REOPEN_GAP_US)]
+        )
+        count = np.concatenate([fetches, opens])
+        # Each message's later opens follow its first by independent gaps.
+        nth = np.arange(len(row)) - np.repeat(np.cumsum(count) - count, count)
+        message = np.repeat(np.arange(len(count)), count)
+        step = np.where(nth > 0, SECOND_US + rng.exponential(1.0, len(row)) * gap[message], 0.0)
+        since_first = np.cumsum(step) - np.repeat(np.cumsum(step)[np.cumsum(count) - count], count)
+        at = first[message] + since_first.astype(np.int64)
+        today = at < context.end_us
+        return row[today], at[today]
 
     def day(self, context: DayContext) -> EmailDay:
         rng = stream(self._seed, "email", context.index)
@@ -109,27 +172,29 @@ class EmailSource:
         match = product[campaign] == context.intent_product[person]
         pull = np.where(match, context.intent_level[person], 0.0)
         affinity = population.channel_affinity[person, _EMAIL]
-        opened = ~bounced & (rng.random(n) < _sigmoid(-1.4 + 0.9 * affinity + 2.0 * pull))
-        open_at = sent + (rng.exponential(2.5 * HOUR_US, n)).astype(np.int64)
-        opened &= open_at < context.end_us
-        clicked = opened & (rng.random(n) < _sigmoid(-2.2 + 0.5 * affinity + 3.5 * pull))
-        click_at = open_at + (rng.exponential(3 * MINUTE_US, n)).astype(np.int64) + SECOND_US
+        ignores = _DISSATISFIED_IGNORES * context.dissatisfaction[person]
+        read = ~bounced & (rng.random(n) < _sigmoid(-1.4 + 0.9 * affinity + 2.0 * pull - ignores))
+        read_at = sent + (rng.exponential(2.5 * HOUR_US, n)).astype(np.int64)
+        read &= read_at < context.end_us
+        clicked = read & (rng.random(n) < _sigmoid(-2.2 + 0.5 * affinity + 3.5 * pull - ignores))
+        click_at = read_at + (rng.exponential(3 * MINUTE_US, n)).astype(np.int64) + SECOND_US
         clicked &= click_at < context.end_us
-        unsubscribed = opened & ~clicked & (rng.random(n) < _UNSUBSCRIBES)
-        unsubscribe_at = open_at + (rng.exponential(2 * MINUTE_US, n)).astype(np.int64) + SECOND_US
+        unsubscribed = read & ~clicked & (rng.random(n) < _UNSUBSCRIBES)
+        unsubscribe_at = read_at + (rng.exponential(2 * MINUTE_US, n)).astype(np.int64) + SECOND_US
         unsubscribed &= unsubscribe_at < context.end_us
         self._on_list[person[unsubscribed]] = False
+        open_row, open_at = self._opens(rng, context, person, sent, bounced, read, read_at)
 
         kinds = (
-            ("send", np.ones(n, dtype=bool), sent),
-            ("bounce", bounced, sent + 5 * SECOND_US),
-            ("open", opened, open_at),
-            ("click", clicked, click_at),
-            ("unsubscribe", unsubscribed, unsubscribe_at),
+            (np.flatnonzero(np.ones(n, dtype=bool)), sent),
+            (np.flatnonzero(bounced), sent[bounced] + 5 * SECOND_US),
+            (open_row, open_at),
+            (np.flatnonzero(clicked), click_at[clicked]),
+            (np.flatnonzero(unsubscribed), unsubscribe_at[unsubscribed]),
         )
-        row = np.concatenate([np.flatnonzero(happened) for _, happened, _ in kinds])
-        kind = np.repeat(np.arange(len(kinds)), [np.count_nonzero(h) for _, h, _ in kinds])
-        at = np.concatenate([when[happened] for _, happened, when in kinds])
+        row = np.concatenate([rows for rows, _ in kinds])
+        kind = np.repeat(np.arange(len(kinds)), [len(rows) for rows, _ in kinds])
+        at = np.concatenate([when for _, when in kinds])
         order = np.lexsort((kind, row, at))
         row, kind, at = row[order], kind[order], at[order]
 
@@ -147,7 +212,7 @@ class EmailSource:
             {
                 "event_id": hex_ids(rng, len(row)),
                 "event_ts": iso_timestamps(at),
-                "event_type": pick(pa.array([k for k, _, _ in kinds]), kind),
+                "event_type": pick(pa.array(_KINDS), kind),
                 "message_id": hex_ids(rng, n, 20).take(pa.array(row)),
                 "campaign_id": row_campaign_id,
                 "recipient_email": address.take(pa.array(row)),

@@ -76,8 +76,10 @@ def _model_asset(name: str, labels: str) -> dg.AssetsDefinition:
         "registered as challenger and promoted to champion only if it beats the champion on "
         "the same holdout and, valued off-policy on the contacts made, its policy is not worse.",
     )
-    def train(config: ModelTrainingConfig, warehouse: WarehouseResource) -> dg.MaterializeResult:
-        from models.registry import GATE_MARGIN, GATE_METRIC
+    def train(
+        context: dg.AssetExecutionContext, config: ModelTrainingConfig, warehouse: WarehouseResource
+    ) -> dg.MaterializeResult:
+        from models.registry import GATE_MARGIN, GATE_METRIC, champion_version
         from models.specs import model_spec
         from models.training_run import train_and_register
         from models.training_sets import TrainingDataError
@@ -98,7 +100,20 @@ def _model_asset(name: str, labels: str) -> dg.AssetsDefinition:
                     policy_check(conn, warehouse.paths.root, name),
                 )
         except TrainingDataError as error:
-            raise dg.Failure(description=str(error)) from error
+            # Too little fresh data to retrain (a window with one label value, say): keep the
+            # champion and let scoring and decisions go on; with no champion there is nothing
+            # to score with, and the run says so.
+            current = champion_version(warehouse.paths.root, name)
+            if current is None:
+                raise dg.Failure(description=str(error)) from error
+            context.log.warning(f"{name} not retrained, champion v{current} kept: {error}")
+            return dg.MaterializeResult(
+                metadata={
+                    "gate_decision": "not_retrained",
+                    "champion_version": current,
+                    "reason": str(error),
+                }
+            )
         gate = report.gate
         return dg.MaterializeResult(
             metadata={

@@ -214,3 +214,23 @@ def test_a_champion_that_fails_to_load_leaves_the_last_scores(
     assert "models:/churn_risk@champion" in failure.message
     assert "unchanged" in failure.message
     pd.testing.assert_frame_equal(before, _scores(paths))
+
+
+def test_a_model_without_enough_fresh_labels_keeps_its_champion_and_scoring_goes_on(
+    world: DataPaths, tmp_path: Path
+) -> None:
+    paths = copy_world(world, tmp_path)
+    trained = [a for a in ml_assets if POLICY_EVALUATION not in a.keys]
+    assert _materialize(paths, trained).success
+    with connect(paths.warehouse) as conn:  # a later window in which nobody closed anything
+        conn.execute("UPDATE training.churn_labels SET churned = 0")
+    again = _materialize(paths, trained)
+    assert again.success
+    metadata = {
+        e.asset_key.path[-1]: e.materialization.metadata
+        for e in again.get_asset_materialization_events()
+    }
+    assert metadata["churn_risk"]["gate_decision"].value == "not_retrained"
+    assert metadata["churn_risk"]["champion_version"].value == "1"
+    assert "one label value" in metadata["churn_risk"]["reason"].value
+    assert "customer_scores" in metadata  # the champions still scored everyone

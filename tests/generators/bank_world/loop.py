@@ -184,6 +184,31 @@ def _values(p: np.ndarray, v: np.ndarray, mask: np.ndarray | None = None) -> dic
     }
 
 
+def _open_channels(history: pd.DataFrame, keys: pd.Series, now: datetime, config) -> np.ndarray:
+    """(customers, channels): the channel caps, global caps and minimum gap leave it open."""
+    from datetime import timedelta
+
+    from .world import CHANNELS
+
+    def counts(since: datetime, channel: str | None = None) -> np.ndarray:
+        recent = history[history["sent_at"] >= since]
+        if channel is not None:
+            recent = recent[recent["channel"] == channel]
+        return keys.map(recent.groupby("customer_key").size()).fillna(0).to_numpy()
+
+    policy = config.policy
+    ok = np.ones(len(keys), dtype=bool)
+    for cap in policy.global_caps:
+        ok &= counts(now - timedelta(days=cap.days)) < cap.max
+    if policy.min_gap_hours:
+        ok &= counts(now - timedelta(hours=policy.min_gap_hours)) == 0
+    out = np.repeat(ok[:, None], len(CHANNELS), axis=1)
+    for c, channel in enumerate(CHANNELS):
+        for cap in config.channels.outbound(channel).caps:
+            out[:, c] &= counts(now - timedelta(days=cap.days), channel) < cap.max
+    return out
+
+
 def evaluate(paths, world, t: int, config) -> dict:
     """The contacts decided at day t's decision instant, valued with day t's truth."""
     from dagster_project.warehouse import connect
@@ -213,6 +238,11 @@ def evaluate(paths, world, t: int, config) -> dict:
             "JOIN marts.customer_contactability c USING (customer_key) "
             "WHERE f.customer_key IN (SELECT unnest(?))",
             [keys],
+        ).df()
+        history = conn.execute(
+            "SELECT customer_key, channel, sent_at FROM activation.contact_history "
+            "WHERE customer_key IN (SELECT unnest(?)) AND sent_at < ?",
+            [keys, expected],
         ).df()
     out: dict = {
         "day": world.date_of(t).isoformat(),
@@ -259,6 +289,21 @@ def evaluate(paths, world, t: int, config) -> dict:
         can = can.fillna(False).to_numpy(dtype=bool) if can is not None else True
         mask[:, k] = can & _eligible(frame, offers_cfg[world.offers[j].id], day)
     permitted = _values(p, v, mask)
+    # And what today's caps and the minimum gap leave open (windows count sends at or after
+    # their start, as the platform's do).
+    open_channel = _open_channels(history, frame["customer_key"], expected, config)
+    feasible_mask = mask & open_channel[:, pair_c]
+    feasible = _values(p, v, feasible_mask)
+    # Did the platform pick the truly best feasible channel for the offer it chose?
+    best_hit = []
+    for r, (j, c) in enumerate(zip(chosen_o, chosen_c, strict=True)):
+        options = [
+            (p_all[persons[r], j, cc], cc)
+            for k2, (jj, cc) in enumerate(pairs)
+            if jj == j and feasible_mask[r, k2]
+        ]
+        if options:
+            best_hit.append(max(options)[1] == c)
     names = [f"{world.offers[j].id}/{CHANNELS[c]}" for j, c in pairs]
     pv, sv, rv, ov = (
         plat_v.mean(),
@@ -301,6 +346,20 @@ def evaluate(paths, world, t: int, config) -> dict:
                         [pairs.index((o, c)) for o, c in zip(chosen_o, chosen_c, strict=True)],
                     ].mean()
                 ),
+            },
+            "feasible": {
+                **{k: v_ for k, v_ in feasible.items() if not k.endswith("_pair")},
+                "static_value_pair": names[feasible["static_value_pair"]],
+                "captured_value": float(
+                    (pv - feasible["random_value"])
+                    / (feasible["oracle_value"] - feasible["random_value"])
+                )
+                if feasible["oracle_value"] > feasible["random_value"]
+                else None,
+                "ratio_static_value": float(pv / feasible["static_value"])
+                if feasible["static_value"]
+                else None,
+                "best_channel_for_offer": float(np.mean(best_hit)) if best_hit else None,
             },
             "key_purity": float(np.mean([purity.get(k, 1.0) for k in contacts["customer_key"]])),
             "true_need_of_offer": float(
@@ -506,14 +565,24 @@ def main(argv: list[str] | None = None) -> int:
         mean = {
             key: float(np.mean([d[key] for d in tail if d.get(key) is not None])) for key in keys
         }
-        mean["captured_value_permitted"] = float(
-            np.mean([d["permitted"]["captured_value"] or 0 for d in tail])
+        for variant in ("permitted", "feasible"):
+            mean[f"captured_value_{variant}"] = float(
+                np.mean([d[variant]["captured_value"] or 0 for d in tail])
+            )
+        mean["ratio_static_value_feasible"] = float(
+            np.mean([d["feasible"]["ratio_static_value"] or 0 for d in tail])
+        )
+        mean["best_channel_for_offer"] = float(
+            np.mean([d["feasible"]["best_channel_for_offer"] or 0 for d in tail])
         )
         summary["mean_last_days"] = {"days": len(tail), **mean}
         _say(_line(f"last {len(tail)}", {**mean, "contacts": round(mean["contacts"])}))
         _say(
-            f"captured share of random->oracle within what the platform may do (consent, "
-            f"eligibility): {mean['captured_value_permitted']:.0%}"
+            f"captured share of random->oracle within consent and eligibility: "
+            f"{mean['captured_value_permitted']:.0%};\n  also within caps and the minimum gap: "
+            f"{mean['captured_value_feasible']:.0%} (x static {mean['ratio_static_value_feasible']:.2f}"
+            f"); contacts on the truly best\n  feasible channel for their offer: "
+            f"{mean['best_channel_for_offer']:.0%}"
         )
     failures = [r for r in summary["runs"] if not r["success"]]
     summary["failed_runs"] = len(failures)
