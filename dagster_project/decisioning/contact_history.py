@@ -18,6 +18,11 @@ from .config import ChannelsConfig, ContactPolicy
 
 # The contact history's columns and dtypes: who was contacted where and when, whether they
 # engaged (opened or clicked) and clicked, the offer's product and what the plan expected.
+# Rolling windows (caps, the minimum gap) start this much later than their nominal length: a
+# contact sent by yesterday's 17:00 run a few seconds after 17:00 is "a day ago" for today's
+# 17:00 run, as the marketer who wrote "24 hours" or "per 7 days" meant it.
+SCHEDULE_SLACK = timedelta(hours=1)
+
 HISTORY_COLUMNS = {
     "customer_key": "object",
     "channel": "object",
@@ -86,15 +91,20 @@ def available_channels(
     open_ = np.ones((n, len(OUTBOUND_CHANNELS)), dtype=bool)
     for c, channel in enumerate(OUTBOUND_CHANNELS):
         for cap in channels.outbound(channel).caps:
-            sent = _counts_since(history, customers, now - timedelta(days=cap.days), channel)
+            since = now - timedelta(days=cap.days) + SCHEDULE_SLACK
+            sent = _counts_since(history, customers, since, channel)
             open_[:, c] &= sent < cap.max
     blocked = np.full(n, "", dtype=object)
     for cap in policy.global_caps:
-        over = _counts_since(history, customers, now - timedelta(days=cap.days)) >= cap.max
+        since = now - timedelta(days=cap.days) + SCHEDULE_SLACK
+        over = _counts_since(history, customers, since) >= cap.max
         blocked[over & (blocked == "")] = f"global cap {cap.max} per {cap.days} days"
     if policy.min_gap_hours > 0:
         too_soon = (
-            _counts_since(history, customers, now - timedelta(hours=policy.min_gap_hours)) > 0
+            _counts_since(
+                history, customers, now - timedelta(hours=policy.min_gap_hours) + SCHEDULE_SLACK
+            )
+            > 0
         )
         blocked[too_soon & (blocked == "")] = f"minimum gap of {policy.min_gap_hours:g} hours"
     backed_off = _backed_off(history, customers, now, policy)

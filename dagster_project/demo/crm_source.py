@@ -35,6 +35,7 @@ from dagster_project.demo.formatting import (
     pick,
     thousands,
 )
+from dagster_project.demo.grievances import Grievances
 from dagster_project.demo.intents import IntentEpisodes
 from dagster_project.demo.landing_files import (
     ADVISOR_NOTES,
@@ -71,7 +72,7 @@ _CONSENT_FLIPS_PER_DAY = 0.0015
 # Per open holding and day: closures whatever the customer feels, and on top of those the closures
 # of a fully dissatisfied customer. Together about 0.0002 per holding and day.
 _CLOSURES_PER_DAY = 0.00006
-_DISSATISFIED_CLOSURES_PER_DAY = 0.006
+_DISSATISFIED_CLOSURES_PER_DAY = 0.0075
 _REVIEW_NOTES_PER_DAY = 0.0003
 _CLOSED_BEFORE_START = 0.05
 _DUPLICATE_HOLDS = 0.3  # share of a doubled customer's holdings booked on the duplicate
@@ -144,12 +145,14 @@ class CrmSource:
         population: Population,
         records: CrmRecords,
         episodes: IntentEpisodes,
+        grievances: Grievances,
         config: WorldConfig,
         tally: NoiseTally,
     ) -> None:
         self._population = population
         self._records = records
         self._episodes = episodes
+        self._grievances = grievances
         self._config = config
         rng = stream(config.seed, "crm")
         self._static, since_day = self._typed_records(rng, tally)
@@ -415,7 +418,8 @@ class CrmSource:
         before = len(holdings.record)
 
         still_open = np.flatnonzero(holdings.closed_day == NO_DAY)
-        unhappy = context.dissatisfaction[records.person[holdings.record[still_open]]]
+        urge = self._grievances.urge_to_leave(context.index, self._population.size)
+        unhappy = urge[records.person[holdings.record[still_open]]]
         hazard = _CLOSURES_PER_DAY + _DISSATISFIED_CLOSURES_PER_DAY * unhappy
         closing = still_open[rng.random(len(still_open)) < hazard]
         holdings.closed_day[closing] = day

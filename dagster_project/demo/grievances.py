@@ -28,7 +28,8 @@ _PRONENESS_SIGMA = 0.9  # spread of how easily people are aggrieved (lognormal, 
 _LOOKBACK_DAYS = 60  # grievances already under way when the world starts
 _GRIEVANCE_DAYS = (21, 70)  # how long one lasts before it has faded completely
 _SEVERITY = (0.4, 1.0)
-_COMPLAINS_AT_START = 0.7  # share of grievances that begin with a complaint call
+_COMPLAINS_AT_START = 0.8  # share of grievances that begin with a complaint call
+_SWITCHING_DAYS = 10  # finding another bank takes time: the urge to leave builds over these
 
 
 @dataclass(frozen=True)
@@ -47,11 +48,21 @@ class Grievances:
 
     def on_day(self, day: int, persons: int) -> np.ndarray:
         """Per person: how dissatisfied they are on ``day``, 0 (content) to 1."""
+        return self._per_person(day, persons, ramp_days=1)
+
+    def urge_to_leave(self, day: int, persons: int) -> np.ndarray:
+        """Per person: how ready they are to close a product on ``day``, 0 to 1: their
+        dissatisfaction, held back in a grievance's first days while they look elsewhere."""
+        return self._per_person(day, persons, ramp_days=_SWITCHING_DAYS)
+
+    def _per_person(self, day: int, persons: int, ramp_days: int) -> np.ndarray:
         active = (self.start_day <= day) & (day <= self.end_day)
-        level = np.zeros(persons)
+        since_start = day - self.start_day[active]
         length = self.end_day[active] - self.start_day[active] + 1
-        fading = 1.0 - (day - self.start_day[active]) / length
-        level[self.person[active]] = self.severity[active] * fading
+        fading = 1.0 - since_start / length
+        ramp = np.minimum(1.0, (since_start + 1) / ramp_days)
+        level = np.zeros(persons)
+        level[self.person[active]] = self.severity[active] * fading * ramp
         return level
 
     def complaining_on(self, day: int) -> np.ndarray:

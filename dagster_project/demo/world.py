@@ -152,7 +152,7 @@ def generate_world(
     records = plan_crm_records(population, episodes, config)
     grievances = plan_grievances(population, records, config)
     tally = NoiseTally()
-    crm = CrmSource(population, records, episodes, config, tally)
+    crm = CrmSource(population, records, episodes, grievances, config, tally)
     email = EmailSource(population, config.seed)
     web = WebSource(population, records, config.seed)
     calls = ContactCentreSource(population, records, grievances, config, tally)

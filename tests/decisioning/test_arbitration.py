@@ -23,6 +23,7 @@ from dagster_project.decisioning.config import (
     RollingCap,
     load_marketing_config,
 )
+from dagster_project.decisioning.contact_history import SCHEDULE_SLACK, available_channels
 from dagster_project.decisioning.eligibility import eligible
 from dagster_project.settings import PRODUCTS, REPO_ROOT
 
@@ -158,12 +159,17 @@ def test_no_planned_contact_breaks_a_rule(world: tuple[DecisionInputs, Marketing
         assert person[f"can_{channel}"], "consent"
         assert channel in offer.channels
         assert eligible(inputs.customers[inputs.customers["customer_key"] == key], offer, index)[0]
+        # Windows as marketers mean them: a send in the window's first hour (yesterday's run a
+        # few seconds late) is outside a "24 hours" or "7 days" window of today's run.
         for cap in config.channels.outbound(channel).caps:
-            assert _count(history, key, now - timedelta(days=cap.days), channel) < cap.max
+            since = now - timedelta(days=cap.days) + SCHEDULE_SLACK
+            assert _count(history, key, since, channel) < cap.max
         for cap in policy.global_caps:
-            assert _count(history, key, now - timedelta(days=cap.days)) < cap.max
+            since = now - timedelta(days=cap.days) + SCHEDULE_SLACK
+            assert _count(history, key, since) < cap.max
         if policy.min_gap_hours:
-            assert _count(history, key, now - timedelta(hours=policy.min_gap_hours)) == 0
+            since = now - timedelta(hours=policy.min_gap_hours) + SCHEDULE_SLACK
+            assert _count(history, key, since) == 0
         if policy.back_off:
             mine = history[
                 (history["customer_key"] == key) & (history["sent_at"] < now.replace(tzinfo=None))
@@ -251,3 +257,21 @@ def test_the_mortgage_example_gets_one_coordinated_plan() -> None:
     assert (
         dnc["action"].tolist() == ["no_action"] and dnc["explanation"].iloc[0] == "do not contact"
     )
+
+
+def test_yesterdays_run_a_few_seconds_late_does_not_block_todays() -> None:
+    config = load_marketing_config(REPO_ROOT / "config")
+    now = datetime(2026, 3, 2, 17, 0, tzinfo=UTC)
+    history = pd.DataFrame(
+        {
+            "customer_key": ["ck_yesterday", "ck_this_morning"],
+            "channel": ["email", "email"],
+            "sent_at": [datetime(2026, 3, 1, 17, 0, 5), datetime(2026, 3, 2, 9, 0)],
+            "engaged": [False, False],
+        }
+    )
+    keys = pd.Index(["ck_yesterday", "ck_this_morning"])
+    assert config.policy.min_gap_hours == 24
+    open_, blocked = available_channels(history, keys, now, config.channels, config.policy)
+    assert open_[0].any() and blocked[0] == ""
+    assert not open_[1].any() and blocked[1] == "minimum gap of 24 hours"
