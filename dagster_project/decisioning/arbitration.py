@@ -189,10 +189,13 @@ def decide_with_evidence(
     best = flat.argmax(axis=1) if flat.shape[1] else np.zeros(n, dtype=np.int64)
     floor = max(policy.min_priority, 1e-12)
     contact = (flat[np.arange(n), best] if flat.shape[1] else np.full(n, -np.inf)) >= floor
-    # Exploration among the permitted pairs; every choice keeps its probability.
-    # Exploration draws from every pair the rules permit, not only those the estimates rate
-    # above the floor: an estimate that is wrong about a channel is how the floor would hide it.
-    explorable = contactable.reshape(n, -1) & contact[:, None]
+    # Exploration tries the best offer on another channel the rules permit, whatever the
+    # estimates say of it (an estimate that is wrong about a channel is how a floor would hide
+    # it). Channels are what contacts alone can teach; offers are also learned from every
+    # application, contacted or not. Every choice keeps its probability.
+    n_channels = len(OUTBOUND_CHANNELS)
+    same_offer = (np.arange(flat.shape[1])[None, :] // n_channels) == (best // n_channels)[:, None]
+    explorable = contactable.reshape(n, -1) & same_offer & contact[:, None]
     best, chosen_probability, explored = explore(
         explorable,
         best,

@@ -2,8 +2,8 @@
 
 A policy that always takes its best guess never learns what it did not try (a channel it starts
 low on stays low). With ``exploration_share`` e, a customer whose best contact clears
-``min_priority`` and who has K pairs every contact rule permits (eligibility, consent, the
-offer's channels, caps, gaps, back-off) gets, with probability e, one of the K drawn uniformly
+``min_priority`` and who has K alternatives the caller allows (arbitration: the best offer on
+every channel the contact rules permit) gets, with probability e, one of the K drawn uniformly
 instead: the floor is not applied to the alternatives, since it rests on the very estimates
 exploration is there to correct. Every decision records the probability with
 which its action was chosen, so off-policy estimators can value other policies from the log:
