@@ -47,6 +47,9 @@ class DecisionInputs:
     model_versions: dict[str, str] = field(default_factory=dict)  # model name -> version
 
 
+WAITING = "waiting for a better channel's cap to reopen"
+
+
 def control_group(keys: np.ndarray, share: float) -> np.ndarray:
     """A stable hash of each key, uniform on [0, 1), below the share: the same on every run."""
     if share <= 0:
@@ -189,6 +192,13 @@ def decide_with_evidence(
     best = flat.argmax(axis=1) if flat.shape[1] else np.zeros(n, dtype=np.int64)
     floor = max(policy.min_priority, 1e-12)
     contact = (flat[np.arange(n), best] if flat.shape[1] else np.full(n, -np.inf)) >= floor
+    # Wait for a better channel that only its own cap closes today (see ContactPolicy).
+    waiting = np.zeros(n, dtype=bool)
+    if policy.min_share_of_capped_best > 0 and flat.shape[1]:
+        globally_open = (blocked_by == "")[:, None, None]
+        anytime = np.where(permitted & globally_open, priority, -np.inf).reshape(n, -1).max(axis=1)
+        waiting = contact & (flat[np.arange(n), best] < policy.min_share_of_capped_best * anytime)
+        contact &= ~waiting
     # Exploration tries the best offer on another channel the rules permit, whatever the
     # estimates say of it (an estimate that is wrong about a channel is how a floor would hide
     # it). Channels are what contacts alone can teach; offers are also learned from every
@@ -260,6 +270,10 @@ def decide_with_evidence(
         else pd.DataFrame(columns=["row", "action", "offer_index", "channel", "priority"])
     )
 
+    if len(plan) and waiting.any():  # the web offer still shows; it says why nobody was sent
+        on_web = (plan["action"] == "web").to_numpy() & waiting[plan["row"].to_numpy(np.int64)]
+        plan.loc[on_web, "explanation"] = f"no contact: {WAITING}"
+
     # What each contact could have been: every pair the rules permitted (off-policy support).
     if len(plan):
         with_channel = plan["channel"].notna().to_numpy()
@@ -302,7 +316,15 @@ def decide_with_evidence(
         np.where(
             ~is_eligible[idle].any(axis=1) if len(offers) else np.ones(len(idle), dtype=bool),
             "no eligible offer",
-            np.where(blocked_by[idle] != "", blocked_by[idle], "nothing clears min_priority"),
+            np.where(
+                blocked_by[idle] != "",
+                blocked_by[idle],
+                np.where(
+                    waiting[idle],
+                    WAITING,
+                    "nothing clears min_priority",
+                ),
+            ),
         ),
     )
     plan = pd.concat(

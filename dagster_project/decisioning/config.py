@@ -164,6 +164,10 @@ class ContactPolicy(Strict):
     # Share of contacts that try another permitted offer and channel worth sending, so every
     # channel keeps being learned; each decision logs the probability of its choice.
     exploration_share: float = Field(default=0.0, ge=0, lt=1)
+    # When a customer's best contact waits on a channel's own cap, another channel's contact must
+    # be worth at least this share of it, else "no action" waits for the better channel (a
+    # contact spends the customer's global caps, so a poor one now costs a good one later).
+    min_share_of_capped_best: float = Field(default=0.0, ge=0, le=1)
     default_time_zone: str = "America/New_York"  # for quiet hours when a customer's is unknown
 
     @model_validator(mode="after")

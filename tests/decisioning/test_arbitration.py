@@ -50,6 +50,8 @@ policies = st.builds(
     | st.builds(BackOff, ignored_contacts=st.integers(1, 3), days=st.integers(1, 30)),
     control_group_share=st.floats(0, 0.5),
     min_priority=st.floats(0, 5),
+    exploration_share=st.sampled_from([0.0, 0.2]),
+    min_share_of_capped_best=st.sampled_from([0.0, 0.5]),
     default_time_zone=st.just(DEFAULT_ZONE),
 )
 
@@ -275,3 +277,68 @@ def test_yesterdays_run_a_few_seconds_late_does_not_block_todays() -> None:
     open_, blocked = available_channels(history, keys, now, config.channels, config.policy)
     assert open_[0].any() and blocked[0] == ""
     assert not open_[1].any() and blocked[1] == "minimum gap of 24 hours"
+
+
+def test_a_poor_channel_does_not_stand_in_for_a_capped_good_one() -> None:
+    """Email answers ten times better than SMS for ck_email and only a little better for
+    ck_close; both had two emails this week (email's cap). ck_email waits for email; ck_close
+    takes SMS, worth more than half of what email would be."""
+    keys = ["ck_email", "ck_close"]
+    customers = pd.DataFrame(
+        {
+            "customer_key": keys,
+            "do_not_contact": [False, False],
+            "can_email": [True, True],
+            "can_sms": [True, True],
+            "can_push": [False, False],
+            "time_zone": ["UTC", "UTC"],
+            "advisor_id": [None, None],
+            "complaint_calls_90d": [0, 0],
+            **{f"holds_{p}": [0, 0] for p in PRODUCTS},
+            **{f"{p}_intent_30d": [0, 0] for p in PRODUCTS},
+        }
+    )
+    scores = pd.DataFrame(
+        [(k, p, 0.3 if p == "savings" else 0.0) for k in keys for p in PRODUCTS],
+        columns=["customer_key", "subject", "score"],
+    )
+    channel_scores = pd.DataFrame(
+        [
+            ("ck_email", "email", 0.9),
+            ("ck_email", "sms", 0.09),
+            ("ck_close", "email", 0.9),
+            ("ck_close", "sms", 0.8),
+        ],
+        columns=["customer_key", "subject", "score"],
+    )
+    now = datetime(2026, 3, 6, 12, 0, tzinfo=UTC)
+    history = pd.DataFrame(
+        {
+            "customer_key": [k for k in keys for _ in range(2)],
+            "channel": "email",
+            "sent_at": [datetime(2026, 3, 2, 12), datetime(2026, 3, 4, 12)] * 2,
+            "engaged": True,
+        }
+    ).astype({"sent_at": "datetime64[us]"})
+    policy = BASE.policy.model_copy(
+        update={
+            "control_group_share": 0.0,
+            "exploration_share": 0.0,
+            "min_priority": 0.0,
+            "min_share_of_capped_best": 0.5,
+        }
+    )
+    config = BASE.model_copy(update={"policy": policy})
+    plan = decide(DecisionInputs(customers, scores, channel_scores, history, now), config)
+    by_key = plan.set_index(["customer_key", "action"])
+    assert ("ck_email", "contact") not in by_key.index
+    reason = by_key.loc[("ck_email", "web"), "explanation"]  # the site still shows the offer
+    assert reason == "no contact: waiting for a better channel's cap to reopen"
+    assert by_key.loc[("ck_close", "contact"), "channel"] == "sms"
+    # Without the rule both take SMS.
+    off = config.model_copy(
+        update={"policy": policy.model_copy(update={"min_share_of_capped_best": 0.0})}
+    )
+    plan = decide(DecisionInputs(customers, scores, channel_scores, history, now), off)
+    contacts = plan[plan["action"] == "contact"].set_index("customer_key")["channel"]
+    assert contacts.to_dict() == {"ck_email": "sms", "ck_close": "sms"}
