@@ -107,6 +107,10 @@ def subject_scores(model: LoadedModel, features: pd.DataFrame) -> np.ndarray:
     out = np.full((len(features), len(subjects)), np.nan)
     if not len(features) or not trained:
         return out
+    # A feature added since a contact was logged is unknown for it (NaN), as XGBoost expects.
+    missing = [c for c in booster.base_features if c not in features.columns]
+    if missing:
+        features = features.assign(**dict.fromkeys(missing, np.nan))
     base = booster.base(features)
     codes = np.tile(np.array([subjects.index(s) for s in trained]), len(features))
     scores = booster.predict_design(booster.design(base, codes, per_row=len(trained)))
@@ -148,11 +152,12 @@ def policy_choices(
 
 @dataclass(frozen=True)
 class PolicyComparison:
-    decision: str  # not_worse, worse, not_enough_data
+    decision: str  # not_worse, worse, not_enough_data, not_comparable
     contacts: int
     champion: Estimate | None = None
     challenger: Estimate | None = None
     difference: Estimate | None = None  # challenger - champion, paired on the same contacts
+    reason: str = ""  # why not comparable
 
     @property
     def refuses(self) -> bool:
@@ -171,6 +176,8 @@ class PolicyComparison:
         return tags
 
     def note(self) -> str:
+        if self.reason:
+            return f"policy value not compared: {self.reason}"
         if self.difference is None:
             return f"policy value not compared: {self.contacts} matured contacts logged"
         d = self.difference
@@ -254,6 +261,9 @@ def check_on(
             offer, channel = (own, other) if name == "offer_propensity" else (other, own)
             return policy_choices(contacts, offer, channel, values)
 
-        return compare_policies(contacts, choices(champion), choices(challenger))
+        try:
+            return compare_policies(contacts, choices(champion), choices(challenger))
+        except (ValueError, KeyError) as error:  # a log the models cannot read: never blocks
+            return PolicyComparison("not_comparable", len(contacts), reason=str(error))
 
     return check

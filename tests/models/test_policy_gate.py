@@ -15,13 +15,15 @@ from dagster_project.ml.policy_gate import (
     check_on,
     compare_policies,
     policy_choices,
+    subject_scores,
 )
 from dagster_project.settings import OUTBOUND_CHANNELS, PRODUCTS, DataPaths, config_dir
 from dagster_project.warehouse import connect
 from models.mlflow_store import connect_mlflow
+from models.registry import LoadedModel
 from models.specs import OFFER_PROPENSITY
 from models.training import TrainingParams, train_model
-from models.training_run import register_and_gate
+from models.training_run import model_input, register_and_gate
 from models.training_sets import load_split
 from tests.models.test_models import _inverted
 
@@ -98,15 +100,17 @@ def test_the_gate_refuses_a_challenger_whose_policy_is_worse(
     good = train_model(split, OFFER_PROPENSITY, params)
     bad = train_model(_inverted(split), OFFER_PROPENSITY, params)
 
-    # A log of contacts: every holdout customer got one live offer on email, drawn uniformly;
-    # the reward is 1 when they applied for its product in the window. Every offer is worth the
-    # same here, so each policy picks by its model's scores alone.
+    # A log of contacts: every holdout customer got one live offer on email, drawn uniformly.
+    # The world here is one where the good model is right: a click is drawn with its score for
+    # the logged offer (scaled so the best-scored contact clicks surely). Every offer is worth
+    # the same, so each policy picks by its model's scores alone.
     offers = {o.product: o for o in load_marketing_config(config_dir()).offers.offers}
     holdout = split.holdout[split.holdout["offer"].isin(offers)]
     per_customer = holdout.groupby("customer_key")
     logged_rows = per_customer.sample(n=1, random_state=1).reset_index(drop=True)
+    right = good.model.predict_proba(model_input(logged_rows, OFFER_PROPENSITY))
+    reward = (np.random.default_rng(3).random(len(logged_rows)) < right / right.max()).astype(float)
     options = [[f"{offers[p].id}/email" for p in sorted(offers)] for _ in range(len(logged_rows))]
-    reward = logged_rows["applied"].to_numpy(float)
     log = LoggedContacts(
         features=logged_rows,
         logged=(logged_rows["offer"].map(lambda p: offers[p].id) + "/email").to_numpy(object),
@@ -136,6 +140,12 @@ def test_the_gate_refuses_a_challenger_whose_policy_is_worse(
     assert "policy value per contact" in refused.tags["gate.note"]
     aliases = client.get_registered_model("offer_propensity").aliases
     assert str(aliases["champion"]) == "3"
+
+    # Contacts logged before a feature existed still score: the feature is unknown for them.
+    loaded = LoadedModel("offer_propensity", "1", "", good.model)
+    feature = good.model.base_features[0]
+    scores = subject_scores(loaded, logged_rows.drop(columns=[feature]))
+    assert scores.shape == (len(logged_rows), len(PRODUCTS)) and np.isfinite(scores).any()
 
 
 def test_the_log_joins_each_matured_contact_to_its_context_and_click(tmp_path: Path) -> None:
