@@ -276,16 +276,14 @@ def decide_with_evidence(
 
     # What each contact could have been: every pair the rules permitted (off-policy support).
     if len(plan):
+        options = contactable.reshape(n, -1)
         with_channel = plan["channel"].notna().to_numpy()
         names = np.array(
             [f"{o.id}/{c}" for o in offers for c in OUTBOUND_CHANNELS] or [""], dtype=object
         )
         plan["options"] = None
         plan.loc[with_channel, "options"] = pd.Series(
-            [
-                list(names[np.flatnonzero(explorable[r])])
-                for r in plan["row"].to_numpy()[with_channel]
-            ],
+            [list(names[np.flatnonzero(options[r])]) for r in plan["row"].to_numpy()[with_channel]],
             index=plan.index[with_channel],
             dtype=object,
         )

@@ -252,6 +252,9 @@ def test_the_mortgage_example_gets_one_coordinated_plan() -> None:
     assert set(keen.index) == {"contact", "web", "advisor_task"}
     assert (keen["offer_id"] == "mortgage_rates").all()
     assert keen.loc["contact", "channel"] == "push"
+    # It logged every pair the rules permitted: each offer that goes by push, not only its own.
+    offered_by_push = {o.id for o in BASE.offers.offers if "push" in o.channels}
+    assert set(keen.loc["contact", "options"]) == {f"{o}/push" for o in offered_by_push}
     assert keen.loc["contact", "scheduled_at"] == pd.Timestamp("2026-03-02 13:00")  # 08:00 EST
     assert keen.loc["contact", "explanation"] == "deferred past quiet hours"
     assert "mortgage" in keen.loc["web", "content"]
