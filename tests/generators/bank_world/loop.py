@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 MARKER = ".bank_world"
+CAP_SLACK = __import__("datetime").timedelta(hours=1)
 REPO_ROOT = Path(__file__).resolve().parents[3]
 LAST_DAYS = 3
 
@@ -185,27 +186,24 @@ def _values(p: np.ndarray, v: np.ndarray, mask: np.ndarray | None = None) -> dic
 
 
 def _open_channels(history: pd.DataFrame, keys: pd.Series, now: datetime, config) -> np.ndarray:
-    """(customers, channels): the channel caps, global caps and minimum gap leave it open."""
+    """(contacted customers, channels): each channel's own caps leave it open today.
+
+    Global caps and the minimum gap let every contacted customer through (they were contacted);
+    windows start an hour late, the slack the platform gives a daily run.
+    """
     from datetime import timedelta
 
     from .world import CHANNELS
 
-    def counts(since: datetime, channel: str | None = None) -> np.ndarray:
-        recent = history[history["sent_at"] >= since]
-        if channel is not None:
-            recent = recent[recent["channel"] == channel]
+    def counts(since: datetime, channel: str) -> np.ndarray:
+        recent = history[(history["sent_at"] >= since) & (history["channel"] == channel)]
         return keys.map(recent.groupby("customer_key").size()).fillna(0).to_numpy()
 
-    policy = config.policy
-    ok = np.ones(len(keys), dtype=bool)
-    for cap in policy.global_caps:
-        ok &= counts(now - timedelta(days=cap.days)) < cap.max
-    if policy.min_gap_hours:
-        ok &= counts(now - timedelta(hours=policy.min_gap_hours)) == 0
-    out = np.repeat(ok[:, None], len(CHANNELS), axis=1)
+    out = np.ones((len(keys), len(CHANNELS)), dtype=bool)
     for c, channel in enumerate(CHANNELS):
         for cap in config.channels.outbound(channel).caps:
-            out[:, c] &= counts(now - timedelta(days=cap.days), channel) < cap.max
+            since = now - timedelta(days=cap.days) + CAP_SLACK
+            out[:, c] &= counts(since, channel) < cap.max
     return out
 
 
@@ -218,13 +216,10 @@ def evaluate(paths, world, t: int, config) -> dict:
 
     expected = datetime.fromtimestamp(world.window_end_us(t) / 1e6, UTC).replace(tzinfo=None)
     with connect(paths.warehouse, read_only=True) as conn:
-        latest = conn.execute(
-            "SELECT max(decided_at) FROM decisioning.next_best_actions"
-        ).fetchone()[0]
         decided = conn.execute(
             "SELECT customer_key, action, offer_id, channel, explored, control, scheduled_at "
             "FROM decisioning.next_best_actions WHERE decided_at = ?",
-            [latest],
+            [expected],
         ).df()
         contacts = decided[decided["action"] == "contact"].reset_index(drop=True)
         keys = contacts["customer_key"].tolist()
@@ -246,11 +241,13 @@ def evaluate(paths, world, t: int, config) -> dict:
         ).df()
     out: dict = {
         "day": world.date_of(t).isoformat(),
-        "decided_at": str(latest),
-        "fresh": latest == expected,
+        "decided_at": str(expected),
+        "fresh": len(decided) > 0,
         "actions": decided["action"].value_counts().to_dict(),
         "contacts": len(contacts),
     }
+    if not out["fresh"]:  # this day's decisions were not made: nothing new to value
+        return out
     if contacts.empty:
         return out
     owners = key_owners(world, records)
@@ -262,7 +259,7 @@ def evaluate(paths, world, t: int, config) -> dict:
     offer_index = {o.id: j for j, o in enumerate(world.offers)}
     contacts = contacts[contacts["offer_id"].isin(offer_index)].reset_index(drop=True)
     persons = contacts["person"].astype(int).to_numpy()
-    p_all = world.probabilities(t)
+    p_all, need_of_offer = world.truth_of_day(paths, t)
     pairs = [
         (j, c)
         for j, offer in enumerate(world.offers)
@@ -288,11 +285,15 @@ def evaluate(paths, world, t: int, config) -> dict:
         can = frame.get(f"can_{CHANNELS[c]}")
         can = can.fillna(False).to_numpy(dtype=bool) if can is not None else True
         mask[:, k] = can & _eligible(frame, offers_cfg[world.offers[j].id], day)
+    # What the platform chose it was evidently allowed to choose.
+    chosen_pair = np.array([pairs.index((o, c)) for o, c in zip(chosen_o, chosen_c, strict=True)])
+    platform_choice_permitted = float(mask[np.arange(len(persons)), chosen_pair].mean())
+    mask[np.arange(len(persons)), chosen_pair] = True
     permitted = _values(p, v, mask)
-    # And what today's caps and the minimum gap leave open (windows count sends at or after
-    # their start, as the platform's do).
+    # And what each channel's caps leave open today.
     open_channel = _open_channels(history, frame["customer_key"], expected, config)
     feasible_mask = mask & open_channel[:, pair_c]
+    feasible_mask[np.arange(len(persons)), chosen_pair] = True
     feasible = _values(p, v, feasible_mask)
     # Did the platform pick the truly best feasible channel for the offer it chose?
     best_hit = []
@@ -340,12 +341,7 @@ def evaluate(paths, world, t: int, config) -> dict:
                 **{k: v_ for k, v_ in permitted.items() if not k.endswith("_pair")},
                 "static_value_pair": names[permitted["static_value_pair"]],
                 "captured_value": float((pv - prv) / (porv - prv)) if porv > prv else None,
-                "platform_choice_permitted": float(
-                    mask[
-                        np.arange(len(persons)),
-                        [pairs.index((o, c)) for o, c in zip(chosen_o, chosen_c, strict=True)],
-                    ].mean()
-                ),
+                "platform_choice_permitted": platform_choice_permitted,
             },
             "feasible": {
                 **{k: v_ for k, v_ in feasible.items() if not k.endswith("_pair")},
@@ -362,14 +358,7 @@ def evaluate(paths, world, t: int, config) -> dict:
                 "best_channel_for_offer": float(np.mean(best_hit)) if best_hit else None,
             },
             "key_purity": float(np.mean([purity.get(k, 1.0) for k in contacts["customer_key"]])),
-            "true_need_of_offer": float(
-                np.mean(
-                    [
-                        world.need(t)[i, world.products.index(world.offers[j].product)]
-                        for i, j in zip(persons, chosen_o, strict=True)
-                    ]
-                )
-            ),
+            "true_need_of_offer": float(need_of_offer[persons, chosen_o].mean()),
         }
     )
     return out
@@ -427,6 +416,77 @@ def _line(label: str, e: dict) -> str:
     return f"{label:<6}" + "".join(f"{c:>{w}}" for c, w in zip(cells, WIDTHS[1:], strict=True))
 
 
+def _label(day: dict) -> str:
+    return "hist" if day.get("loop_day") == 0 else day["day"][5:]
+
+
+def print_table(days: list[dict]) -> dict | None:
+    """The per-day table, the mean of the last loop days, and that mean."""
+    _say(HEADER)
+    for day in days:
+        _say(_line(_label(day), day))
+    tail = [d for d in days[1:][-LAST_DAYS:] if d.get("platform_value") is not None]
+    if not tail:
+        return None
+    keys = (
+        "contacts",
+        "sms_push_share",
+        "platform_prob",
+        "platform_value",
+        "static_prob",
+        "static_value",
+        "random_value",
+        "oracle_value",
+        "captured_value",
+        "ratio_static_value",
+        "ratio_static_prob",
+    )
+    mean = {key: float(np.mean([d[key] for d in tail if d.get(key) is not None])) for key in keys}
+    for variant in ("permitted", "feasible"):
+        mean[f"captured_value_{variant}"] = float(
+            np.mean([d[variant]["captured_value"] or 0 for d in tail])
+        )
+    mean["ratio_static_value_feasible"] = float(
+        np.mean([d["feasible"]["ratio_static_value"] or 0 for d in tail])
+    )
+    mean["best_channel_for_offer"] = float(
+        np.mean([d["feasible"]["best_channel_for_offer"] or 0 for d in tail])
+    )
+    _say(_line(f"last {len(tail)}", {**mean, "contacts": round(mean["contacts"])}))
+    _say(
+        f"captured share of random->oracle within consent and eligibility: "
+        f"{mean['captured_value_permitted']:.0%};\n  also within each channel's caps: "
+        f"{mean['captured_value_feasible']:.0%} (x static {mean['ratio_static_value_feasible']:.2f}"
+        f"); contacts on the truly best\n  feasible channel for their offer: "
+        f"{mean['best_channel_for_offer']:.0%}"
+    )
+    return {"days": len(tail), **mean}
+
+
+def rescore(root: Path) -> int:
+    """Value a finished run's decisions again from its warehouse and truth files."""
+    os.environ["JOURNEY_DATA_DIR"] = str(root)
+    from dagster_project.decisioning.config import load_marketing_config
+    from dagster_project.settings import config_dir, data_paths
+
+    from .world import BankWorld, truth_dir
+
+    paths = data_paths(root)
+    world = BankWorld.load(paths)
+    config = load_marketing_config(config_dir())
+    first = world.config.history_days - 1
+    days = []
+    t = first
+    while (truth_dir(paths) / "probabilities" / f"{world.date_of(t).isoformat()}.parquet").exists():
+        days.append({"loop_day": t - first, **evaluate(paths, world, t, config)})
+        t += 1
+    mean = print_table(days)
+    out = root / "loop_summary_rescored.json"
+    out.write_text(json.dumps({"days": days, "mean_last_days": mean}, indent=1, default=str))
+    _say(f"written {out}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", required=True, type=Path)
@@ -436,9 +496,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--start-date", type=date.fromisoformat, default=date(2026, 2, 2))
     parser.add_argument("--retrain-day", type=int, default=7, help="loop day that retrains")
+    parser.add_argument(
+        "--rescore",
+        action="store_true",
+        help="only value a finished run's decisions in --data-dir again (nothing is generated)",
+    )
     args = parser.parse_args(argv)
 
     root = args.data_dir.expanduser().resolve()
+    if args.rescore:
+        return rescore(root)
     _prepare(root)
     from dagster_project.decisioning.config import load_marketing_config
     from dagster_project.settings import config_dir, data_paths
@@ -496,7 +563,6 @@ def main(argv: list[str] | None = None) -> int:
     run = run_pipeline(paths, world, last, retrain=True, label="initial")
     summary["runs"].append(run)
     report(run)
-    lines = []
     try:
         e = evaluate(paths, world, last, config)
     except Exception as error:
@@ -505,8 +571,7 @@ def main(argv: list[str] | None = None) -> int:
     summary["days"].append({"loop_day": 0, **e})
     _say(LEGEND)
     _say(HEADER)
-    lines.append(_line("hist", e))
-    _say(lines[-1])
+    _say(_line("hist", e))
     save()
     for k in range(1, args.loop_days + 1):
         t = last + k
@@ -533,57 +598,23 @@ def main(argv: list[str] | None = None) -> int:
         run = run_pipeline(paths, world, t, retrain=k == args.retrain_day, label=f"day{k:02d}")
         summary["runs"].append(run)
         report(run)
+        if any("Interrupted" in m for m in run.get("failed_steps", {}).values()):
+            save()
+            _say("interrupted: the loop stops here")
+            return 130
         try:
             e = evaluate(paths, world, t, config)
         except Exception as error:
             e = {"day": world.date_of(t).isoformat(), "error": f"{type(error).__name__}: {error}"}
             _say(f"  ! evaluation failed: {e['error']}")
         summary["days"].append({"loop_day": k, **e})
-        lines.append(_line(world.date_of(t).strftime("%m-%d"), e))
-        _say(lines[-1])
+        _say(_line(world.date_of(t).strftime("%m-%d"), e))
         save()
 
     _say()
-    _say(HEADER)
-    for line in lines:
-        _say(line)
-    tail = [d for d in summary["days"][1:][-LAST_DAYS:] if d.get("platform_value") is not None]
-    if tail:
-        keys = (
-            "contacts",
-            "sms_push_share",
-            "platform_prob",
-            "platform_value",
-            "static_prob",
-            "static_value",
-            "random_value",
-            "oracle_value",
-            "captured_value",
-            "ratio_static_value",
-            "ratio_static_prob",
-        )
-        mean = {
-            key: float(np.mean([d[key] for d in tail if d.get(key) is not None])) for key in keys
-        }
-        for variant in ("permitted", "feasible"):
-            mean[f"captured_value_{variant}"] = float(
-                np.mean([d[variant]["captured_value"] or 0 for d in tail])
-            )
-        mean["ratio_static_value_feasible"] = float(
-            np.mean([d["feasible"]["ratio_static_value"] or 0 for d in tail])
-        )
-        mean["best_channel_for_offer"] = float(
-            np.mean([d["feasible"]["best_channel_for_offer"] or 0 for d in tail])
-        )
-        summary["mean_last_days"] = {"days": len(tail), **mean}
-        _say(_line(f"last {len(tail)}", {**mean, "contacts": round(mean["contacts"])}))
-        _say(
-            f"captured share of random->oracle within consent and eligibility: "
-            f"{mean['captured_value_permitted']:.0%};\n  also within caps and the minimum gap: "
-            f"{mean['captured_value_feasible']:.0%} (x static {mean['ratio_static_value_feasible']:.2f}"
-            f"); contacts on the truly best\n  feasible channel for their offer: "
-            f"{mean['best_channel_for_offer']:.0%}"
-        )
+    mean = print_table(summary["days"])
+    if mean:
+        summary["mean_last_days"] = mean
     failures = [r for r in summary["runs"] if not r["success"]]
     summary["failed_runs"] = len(failures)
     summary["seconds"] = round(time.perf_counter() - started)

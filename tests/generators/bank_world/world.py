@@ -1668,6 +1668,21 @@ class BankWorld:
                     )
         pd.concat(rows).to_parquet(folder / f"{self.date_of(t).isoformat()}.parquet", index=False)
 
+    def truth_of_day(self, paths: DataPaths, t: int) -> tuple[np.ndarray, np.ndarray]:
+        """Day t's truth as written: probabilities (persons, offers, channels), NaN off the offers'
+        channels, and the need for each offer's product (persons, offers)."""
+        frame = pd.read_parquet(
+            truth_dir(paths) / "probabilities" / f"{self.date_of(t).isoformat()}.parquet"
+        )
+        person = frame["person_id"].str[1:].astype(int).to_numpy()
+        offer = frame["offer_id"].map({o.id: j for j, o in enumerate(self.offers)}).to_numpy()
+        channel = frame["channel"].map({c: k for k, c in enumerate(CHANNELS)}).to_numpy()
+        p = np.full((self.n, len(self.offers), len(CHANNELS)), np.nan)
+        p[person, offer, channel] = frame["probability"].to_numpy()
+        need = np.zeros((self.n, len(self.offers)))
+        need[person, offer] = frame["need"].to_numpy()
+        return p, need
+
     def __getstate__(self) -> dict:
         state = dict(self.__dict__)
         # Answers need the probabilities of the last few delivery days only.
