@@ -48,7 +48,7 @@ _REFERRED = DISPOSITIONS.index("referred_to_advisor")
 CUSTOMER_CALLS_PER_DAY = 0.005
 PROSPECT_CALLS_PER_DAY = 0.0008
 INTENT_CALLS_PER_DAY = 0.03  # at full intent level
-GRIEVANCE_CALLS_PER_DAY = 0.04  # further complaints, at full dissatisfaction
+GRIEVANCE_CALLS_PER_DAY = 0.002  # further complaints, at full dissatisfaction
 _WEEKDAY_STAFFING = (1.1, 1.1, 1.1, 1.1, 1.1, 0.45, 0.15)
 _VERIFIED = 0.6
 _HOME_PHONE_CALLS = 0.2
@@ -58,14 +58,14 @@ _CALLS_PER_AGENT = 400  # people served per agent, which sizes the team
 _SERVICING = (
     ("balance_enquiry", 0.35, ("checked balance and recent transactions",
                                "asked why a payment is still pending")),
-    ("complaint", 0.08, ("complaint about a fee on the statement",
+    ("complaint", 0.03, ("complaint about a fee on the statement",
                          "unhappy with the wait time at the branch",
                          "card declined abroad, wants an explanation",
                          "wants a fee refunded, says another bank would not charge it",
                          "chasing an earlier complaint that was never answered")),
     ("address_change", 0.08, ("updated mailing address after moving",
                               "asked how to change address online")),
-    ("other", 0.49, ("general question about online banking",
+    ("other", 0.54, ("general question about online banking",
                      "reset online banking password",
                      "asked about branch opening hours")),
 )  # fmt: skip

@@ -3,8 +3,10 @@
 Day one delivers a full snapshot; every later day delivers only what changed that day, each
 changed record in full with its new ``updated_at``: email changes, consent flips (random ones and
 those following an email unsubscribe), new customers (walk-ins and converted prospects), products
-opened and closed. A few closures are random (a move, a loan paid off); most follow a grievance:
-the more dissatisfied a customer is that day, the likelier they close a product.
+opened and closed, and each holding's monthly statement with its new balance. A few closures are
+random (a move, a loan paid off); most follow a grievance: the more dissatisfied a customer is
+that day, the likelier they close a product. Dissatisfied customers also move money out first:
+their current account and savings balances fall and their card goes quiet.
 A record's typed values (names, phone, address) are fixed when it is created; a delta repeats
 them verbatim, the way a real CRM export would.
 """
@@ -71,8 +73,16 @@ _STREET_SUFFIX_SPELLED_OUT = 0.3
 _CONSENT_FLIPS_PER_DAY = 0.0015
 # Per open holding and day: closures whatever the customer feels, and on top of those the closures
 # of a fully dissatisfied customer. Together about 0.0002 per holding and day.
-_CLOSURES_PER_DAY = 0.00006
-_DISSATISFIED_CLOSURES_PER_DAY = 0.0075
+_CLOSURES_PER_DAY = 0.00002
+_DISSATISFIED_CLOSURES_PER_DAY = 0.003
+# Balances move once a month, on the day each holding was opened: deposits drift, cards swing with
+# spending, loans amortise, insurance has no balance to speak of. A fully dissatisfied customer
+# moves this share of their deposits (and of their card spending) elsewhere each month.
+_STATEMENT_DAYS = 30
+_DEPOSIT_DRIFT = (0.005, 0.2)  # monthly log change: mean, spread
+_CARD_SWING = 0.35
+_MONTHLY_REPAYMENT = {"mortgage": 0.004, "personal_loan": 0.03}
+_DISSATISFIED_MOVES_OUT = 0.35
 _REVIEW_NOTES_PER_DAY = 0.0003
 _CLOSED_BEFORE_START = 0.05
 _DUPLICATE_HOLDS = 0.3  # share of a doubled customer's holdings booked on the duplicate
@@ -87,6 +97,10 @@ _BALANCE_MEDIANS = np.array(
     [p.balance_median for p in PRODUCT_PROFILES] + [CURRENT_ACCOUNT_BALANCE_MEDIAN]
 )
 _CURRENT_ACCOUNT = HELD_PRODUCTS.index("current_account")
+_DEPOSITS = np.isin(HELD_PRODUCTS, ("current_account", "savings"))
+_CARDS = np.isin(HELD_PRODUCTS, ("credit_card",))
+_REPAID = np.array([_MONTHLY_REPAYMENT.get(p, 0.0) for p in HELD_PRODUCTS])
+_NO_STATEMENT = np.isin(HELD_PRODUCTS, ("insurance",))
 
 
 @dataclass(frozen=True)
@@ -425,6 +439,7 @@ class CrmSource:
         holdings.closed_day[closing] = day
         holdings.balance[closing] = 0.0
         holdings.updated_us[closing] = _batch_times(rng, len(closing), context)
+        statements = self._statements(context)
 
         converted = np.flatnonzero(
             (episodes.converted_us >= context.start_us - DAY_US)
@@ -451,7 +466,34 @@ class CrmSource:
             balance,
             _batch_times(rng, len(record), context),
         )
-        return np.concatenate([closing, np.arange(before, len(holdings.record))])
+        return np.concatenate([closing, statements, np.arange(before, len(holdings.record))])
+
+    def _statements(self, context: DayContext) -> np.ndarray:
+        """Move the balance of every open holding whose monthly statement falls today; returns
+        those holdings. Draws from its own stream, so statements never shift the CRM's other
+        changes."""
+        holdings = self._holdings
+        day = epoch_day(context.date)
+        due = np.flatnonzero(
+            (holdings.closed_day == NO_DAY)
+            & (holdings.opened_day < day)
+            & ((day - holdings.opened_day) % _STATEMENT_DAYS == 0)
+            & ~_NO_STATEMENT[holdings.product]
+        )
+        rng = stream(self._config.seed, "crm/statements", context.index)
+        product = holdings.product[due]
+        unhappy = context.dissatisfaction[self._records.person[holdings.record[due]]]
+        kept = 1.0 - _DISSATISFIED_MOVES_OUT * unhappy
+        drift = np.exp(rng.normal(*_DEPOSIT_DRIFT, len(due)))
+        swing = np.exp(rng.normal(0.0, _CARD_SWING, len(due)))
+        factor = np.select(
+            [_DEPOSITS[product], _CARDS[product]],
+            [drift * kept, swing * kept],
+            1.0 - _REPAID[product],
+        )
+        holdings.balance[due] = np.round(holdings.balance[due] * factor, 2)
+        holdings.updated_us[due] = _batch_times(rng, len(due), context)
+        return due
 
     def _advisor_notes(
         self, rng: np.random.Generator, context: DayContext, referrals: AdvisorReferrals

@@ -44,8 +44,8 @@ _NEWSLETTER_SHARE = 0.2
 _EMAIL = AFFINITY_CHANNELS.index("email")
 _OLD_MAILBOX_BOUNCES = 0.35
 _BOUNCES = 0.004
-_UNSUBSCRIBES = 0.01  # of opens that do not click
-_DISSATISFIED_IGNORES = 2.0  # logit lost by a fully dissatisfied customer's reads and clicks
+_UNSUBSCRIBES = 0.01  # of reads that do not click
+_DISSATISFIED_IGNORES = 3.0  # logit lost by a fully dissatisfied customer's reads and clicks
 # Privacy proxies: people with an iPhone mostly read mail in Apple Mail, with protection on.
 _PROXY_SHARE_WITH_IPHONE, _PROXY_SHARE_OTHERWISE = 0.6, 0.1
 _PROXY_FETCHES = 0.95  # of delivered messages; the rest wait until the device is next online
@@ -126,6 +126,9 @@ class EmailSource:
         first_fetch = (
             sent[fetched] + SECOND_US + rng.exponential(_PROXY_FIRST_FETCH_US, len(fetched))
         )
+        # The proxy fetches on delivery, so before anyone can read (and click) the message.
+        before_read = np.maximum(read_at[fetched] - SECOND_US, sent[fetched])
+        first_fetch = np.where(read[fetched], np.minimum(first_fetch, before_read), first_fetch)
         readers = np.flatnonzero(read & ~proxied)
         opens = 1 + np.where(
             rng.random(len(readers)) < _REOPENS, rng.integers(1, 4, len(readers)), 0

@@ -3,8 +3,9 @@
 ``persons.parquet`` is who everyone really is; ``record_links.parquet`` says which person each
 landing record belongs to (by the record's own id, e.g. a customer id, a call id, a device's
 anonymous id, an email address); ``intents.parquet`` lists the intent episodes and how far each
-got; ``grievances.parquet`` the stretches of dissatisfaction behind complaints and closures; ``propensities.parquet`` (see ``propensities``) drives the closed loop; ``world.json`` holds
-the config and the realised noise rates.
+got; ``grievances.parquet`` the stretches of dissatisfaction behind complaints, disengagement and
+closures; ``propensities.parquet`` (see ``propensities``) drives the closed loop; ``world.json``
+holds the config and the realised noise rates.
 """
 
 from __future__ import annotations

@@ -36,7 +36,8 @@ _WEB = PLATFORMS.index("web")
 
 SESSIONS_PER_DAY = 0.17  # for a person of average activity with no intent
 _INTENT_BOOST = 3.0  # a fully engaged intent multiplies sessions by 1 + this
-_DISSATISFIED_AWAY = 0.85  # share of sessions a fully dissatisfied customer no longer has
+# Share of sessions a dissatisfied customer no longer has: even a mild grievance keeps most away.
+_DISSATISFIED_AWAY = 0.95
 _WEEKEND = 0.85
 _MEAN_PAGE_GAP_US = 45 * SECOND_US
 # Customers log in to most app sessions but few web visits; apps remember the customer id.
@@ -134,7 +135,7 @@ class WebSource:
             * weekday
             * population.web_activity
             * (1.0 + _INTENT_BOOST * context.intent_level)
-            * (1.0 - _DISSATISFIED_AWAY * context.dissatisfaction)
+            * (1.0 - _DISSATISFIED_AWAY * np.minimum(1.0, 1.5 * context.dissatisfaction))
         )
         person = np.repeat(np.arange(population.size), rng.poisson(rate))
         engaged = rng.random(len(person)) < 0.25 + 0.6 * context.intent_level[person]

@@ -20,6 +20,13 @@ holdings as (
     {{ holdings_at('boundary') }}
 ),
 
+-- The same holdings as the CRM knew them 30 days before each boundary, keyed by the boundary.
+holdings_month_before as (
+    select h.customer_key, b.as_of, h.product, h.closed_at, h.balance
+    from ({{ holdings_at('(select ' ~ dbt.dateadd('day', -30, 'as_of') ~ ' as as_of from boundary)') }}) as h
+    inner join boundary as b on h.as_of = {{ dbt.dateadd('day', -30, 'b.as_of') }}
+),
+
 activity as (
     select
         customer_key,
@@ -73,8 +80,17 @@ held as (
             then 1 else 0 end) as holds_{{ product }},
         {% endfor %}
         sum(case when closed_at is null then coalesce(balance, 0) else 0 end) as total_balance,
-        min(opened_at) as first_product_opened_at
+        min(opened_at) as first_product_opened_at,
+        sum(case when closed_at is null and product in ('current_account', 'savings')
+            then coalesce(balance, 0) else 0 end) as deposits
     from holdings
+    group by customer_key, as_of
+),
+
+deposits_month_before as (
+    select customer_key, as_of, sum(coalesce(balance, 0)) as deposits
+    from holdings_month_before
+    where closed_at is null and product in ('current_account', 'savings')
     group by customer_key, as_of
 )
 
@@ -109,9 +125,15 @@ select
     coalesce(h.holds_{{ product }}, 0) as holds_{{ product }},
     {% endfor %}
     coalesce(h.total_balance, 0) as total_balance,
+    -- Money moving out: the relative change of current account and savings balances over 30
+    -- days (-1 emptied or closed), null without deposits then.
+    case when d.deposits > 0
+        then (coalesce(h.deposits, 0) - d.deposits) / d.deposits
+        end as deposit_change_30d,
     {{ dbt.datediff('h.first_product_opened_at', 'cast(b.as_of as date)', 'day') }} as tenure_days
 from (select distinct customer_key from {{ ref('int_identity_map') }}) as c
 cross join boundary as b
 left join activity as a on a.customer_key = c.customer_key and a.as_of = b.as_of
 left join held as h on h.customer_key = c.customer_key and h.as_of = b.as_of
+left join deposits_month_before as d on d.customer_key = c.customer_key and d.as_of = b.as_of
 {% endmacro %}

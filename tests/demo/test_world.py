@@ -9,6 +9,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -23,7 +24,8 @@ from dagster_project.demo import (
     load_record_links,
     load_world,
 )
-from dagster_project.demo.landing_files import LANDING_FILES, LandingFile
+from dagster_project.demo.landing_files import CALLS, LANDING_FILES, PRODUCTS, WEB, LandingFile
+from dagster_project.demo.landing_files import EMAIL as EMAIL_EVENTS
 from dagster_project.demo.vocabulary import NICKNAMES
 from dagster_project.ingest.contracts import (
     CONTRACTS,
@@ -190,7 +192,7 @@ def test_same_seed_writes_byte_identical_files_and_another_seed_does_not(tmp_pat
     again, _ = make_world(tmp_path / "b", customers=800, days=4, seed=5)
     other, _ = make_world(tmp_path / "c", customers=800, days=4, seed=6)
     a, b, c = file_bytes(first), file_bytes(again), file_bytes(other)
-    assert len(a) == summary.files + 5
+    assert len(a) == summary.files + 6  # and the truth: five tables and world.json
     assert a == b
     differing = {name for name in a if name not in c or a[name] != c[name]}
     busy = {name for name in a if "web_events_" in name or "customers_2026-01-05" in name}
@@ -235,10 +237,13 @@ def test_summary_counts_match_the_files(world: tuple[DataPaths, WorldSummary]) -
 def test_volumes_per_person_day_are_in_the_promised_ranges(
     world: tuple[DataPaths, WorldSummary],
 ) -> None:
-    _, summary = world
+    paths, summary = world
     person_days = summary.persons * summary.config.days
     assert 0.4 <= summary.rows["web__events"] / person_days <= 0.6
-    assert 0.035 <= summary.rows["email__events"] / person_days <= 0.07
+    # Email counts every open: privacy proxies and re-readers open one message several times.
+    assert 0.06 <= summary.rows["email__events"] / person_days <= 0.11
+    email = read_all(paths, EMAIL_EVENTS)
+    assert 0.035 <= (email["event_type"] == "send").sum() / person_days <= 0.07
     assert 0.003 <= summary.rows["contact_centre__calls"] / person_days <= 0.008
     assert summary.rows["outcomes__applications"] > 0
     assert summary.rows["crm__advisor_notes"] > 0
@@ -626,6 +631,98 @@ def test_intents_drive_browsing_applications_and_propensities(
     strong = propensities[propensities["intent_strength"] > 0.5]["propensity"].mean()
     none = propensities[propensities["intent_strength"] == 0]["propensity"].mean()
     assert strong > 3 * none
+
+
+def _days(timestamps: pd.Series, config: WorldConfig) -> np.ndarray:
+    """Day index of ISO dates or timestamps (their date part)."""
+    dates = pd.to_datetime(timestamps.str[:10], format="%Y-%m-%d")
+    return (dates - pd.Timestamp(config.start_date)).dt.days.to_numpy()
+
+
+def _aggrieved(paths: DataPaths, person: pd.Series, day: np.ndarray) -> np.ndarray:
+    """Per (person, day): the person was in a grievance that day, by the truth."""
+    grievances = pd.read_parquet(paths.truth / "grievances.parquet")
+    asked = pd.DataFrame({"person_id": person.to_numpy(), "day": day, "row": np.arange(len(day))})
+    both = asked.merge(grievances, on="person_id")
+    during = both[(both["start_day"] <= both["day"]) & (both["day"] <= both["end_day"])]
+    return np.isin(np.arange(len(day)), during["row"])
+
+
+def test_dissatisfied_customers_complain_stay_away_move_money_and_close_products(
+    world: tuple[DataPaths, WorldSummary],
+) -> None:
+    """Closures follow signals the platform can see: a grievance raises complaints, empties
+    deposits, keeps the customer off the site and app, and makes closing a product likely."""
+    paths, summary = world
+    config = summary.config
+    persons = load_persons(paths)
+    customers = persons[persons["is_crm_customer"]]["person_id"]
+    aggrieved_days = sum(
+        _aggrieved(paths, customers, np.full(len(customers), day)).sum()
+        for day in range(config.days)
+    )
+    customer_days = len(customers) * config.days
+    assert 0.1 < aggrieved_days / customer_days < 0.35
+
+    products = read_valid(paths, PRODUCTS)
+    closed = products[(products["closed_at"] >= config.start_date.isoformat())]
+    closed = closed.drop_duplicates("holding_id")
+    owner = closed["customer_id"].map(links_of(paths, "crm__customers"))
+    assert len(closed) >= 10
+    assert _aggrieved(paths, owner, _days(closed["closed_at"], config)).mean() > 0.6
+
+    calls = read_valid(paths, CALLS)
+    caller = calls["call_id"].map(links_of(paths, "contact_centre__calls"))
+    unhappy = _aggrieved(paths, caller, _days(calls["call_started_at"], config))
+    complaint = (calls["reason_code"] == "complaint").to_numpy()
+    assert 0.05 < complaint.mean() < 0.2
+    assert unhappy[complaint].mean() > 0.6 > 0.35 > unhappy[~complaint].mean()
+
+    web = read_valid(paths, WEB)
+    visitor = web["anonymous_id"].map(links_of(paths, "web__events"))
+    away = _aggrieved(paths, visitor, _days(web["event_ts"], config))
+    by_customer = visitor.isin(customers).to_numpy()
+    per_aggrieved_day = (away & by_customer).sum() / aggrieved_days
+    per_content_day = (~away & by_customer).sum() / (customer_days - aggrieved_days)
+    assert per_aggrieved_day < 0.6 * per_content_day
+
+    # Monthly statements: deposits drift for the content, drain for the dissatisfied.
+    deposits = products[products["product"].isin(["current_account", "savings"])].copy()
+    deposits["balance"] = pd.to_numeric(deposits["balance"], errors="coerce")
+    deposits = deposits.sort_values(["holding_id", "updated_at"])
+    deposits["before"] = deposits.groupby("holding_id")["balance"].shift()
+    moved = deposits[(deposits["closed_at"] == "") & (deposits["before"] > 0)]
+    assert len(moved) > 500
+    change = np.log(moved["balance"] / moved["before"]).to_numpy()
+    owner = moved["customer_id"].map(links_of(paths, "crm__customers"))
+    draining = _aggrieved(paths, owner, _days(moved["updated_at"], config))
+    assert change[draining].mean() < change[~draining].mean() - 0.08
+
+
+def test_opens_repeat_and_privacy_proxies_open_within_minutes_of_the_send(
+    world: tuple[DataPaths, WorldSummary],
+) -> None:
+    """Each open is its own event: readers open a message up to four times, and a privacy proxy
+    fetches what it delivers seconds to minutes after the send, whether or not anyone reads it."""
+    paths, _ = world
+    email = read_valid(paths, EMAIL_EVENTS)
+    assert email["event_id"].is_unique
+    email["at"] = pd.to_datetime(email["event_ts"], format="%Y-%m-%dT%H:%M:%SZ")
+    sent = email[email["event_type"] == "send"].groupby("message_id")["at"].min()
+    opens = email[email["event_type"] == "open"]
+    per_message = opens.groupby("message_id").size()
+    assert per_message.max() == 4
+    assert 0.2 < (per_message > 1).mean() < 0.6
+    assert 0.3 < len(per_message) / len(sent) < 0.6  # opened messages: proxies lift the rate
+
+    first_open = opens.groupby("message_id")["at"].min()
+    delay = (first_open - sent.reindex(first_open.index)).dropna()
+    assert (delay >= pd.Timedelta(0)).all()
+    assert 0.3 < (delay <= pd.Timedelta(minutes=10)).mean() < 0.9
+    # Every open of a message has its own time.
+    assert not opens.duplicated(["message_id", "event_ts"]).any()
+    clicked = email[email["event_type"] == "click"]["message_id"].nunique()
+    assert clicked < 0.2 * len(per_message)
 
 
 def test_a_one_person_one_day_world_with_no_bad_rows_works(tmp_path: Path) -> None:
