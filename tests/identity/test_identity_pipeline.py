@@ -19,6 +19,7 @@ from dagster_project.identity.stage import (
     resolve_identities,
     train_identity_model,
 )
+from dagster_project.identity.stitching import DEVICE_PREFIX
 from dagster_project.ingest.contracts import CONTRACTS
 from dagster_project.ingest.loader import load_source
 from dagster_project.settings import DataPaths, data_paths
@@ -112,14 +113,20 @@ def test_incremental_batch_agrees_with_a_full_run(world: DataPaths, tmp_path: Pa
     full = keys(world).reindex(incremental.index)
     agreement = linkage_accuracy(incremental, full)
     assert agreement.pair_f1 == pytest.approx(1.0), agreement
-    # records keyed before the batch keep their keys unless the history says why
+    # records keyed before the batch keep their keys unless the history says why; a device
+    # follows the person with most of its logins, so new logins may move it (stitching.py)
     kept = before.index.intersection(incremental.index)
+    kept = kept[~kept.str.startswith(DEVICE_PREFIX)]
     changed = kept[incremental[kept] != before[kept]]
     with connect(partial.warehouse, read_only=True) as conn:
-        merged = set(
+        # the old key merged into another, or records split off it under a new key
+        explained = set(
             conn.execute(
-                "SELECT customer_key FROM identity.customer_key_history "
-                "WHERE run_id = 'batch' AND event = 'merged'"
-            ).df()["customer_key"]
+                "SELECT CASE WHEN event = 'merged' THEN customer_key ELSE related_key END "
+                "FROM identity.customer_key_history "
+                "WHERE run_id = 'batch' AND event IN ('merged', 'split')"
+            )
+            .df()
+            .iloc[:, 0]
         )
-    assert set(before[changed]) <= merged
+    assert set(before[changed]) <= explained
