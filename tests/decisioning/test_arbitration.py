@@ -190,7 +190,8 @@ def test_no_planned_contact_breaks_a_rule(world: tuple[DecisionInputs, Marketing
             assert not _in_quiet(scheduled, person["time_zone"] or DEFAULT_ZONE, window), (
                 "quiet hours"
             )
-        assert row["priority"] >= policy.min_priority
+        # the best guess clears the floor; an exploring contact may try a pair below it
+        assert row["priority"] >= policy.min_priority or row["explored"]
 
 
 @settings(max_examples=20, deadline=None)
