@@ -22,7 +22,7 @@ ANALYTICS_EVENTS = 5_000_000
 
 
 def analytics_events(bench_dir: Path) -> dict:
-    from .analytics.journey_analytics import run_journey_analytics
+    from ..analytics.journey_analytics import run_journey_analytics
 
     root = bench_dir / "analytics_bench"
     shutil.rmtree(root, ignore_errors=True)
