@@ -95,7 +95,7 @@ def predict_clusters(
     physical = predictions.physical_name
     comparisons = _count_comparisons(linker, timer)
     with timer.phase("cluster"):
-        edges = _matched_edges(conn, physical, config.match_threshold)
+        edges = _matched_edges(conn, [physical], config)
         matched = len(edges)
         if extra_edges is not None and len(extra_edges):
             # Deterministic links are the strongest: they join first when a component is split.
@@ -113,14 +113,49 @@ def predict_clusters(
     return Resolution(clusters, comparisons, matched, timer.timings, split)
 
 
-def _matched_edges(
-    conn: duckdb.DuckDBPyConnection, predictions: str, threshold: float
-) -> pd.DataFrame:
-    return conn.execute(
+def _candidates(conn: duckdb.DuckDBPyConnection, predictions: str, floor: float) -> str:
+    """The pairs of one predictions table that may link: at least ``floor`` and not guarded."""
+    return (
         f"SELECT record_id_l AS left, record_id_r AS right, match_probability AS weight "
-        f"FROM {predictions} "
-        f"WHERE match_probability >= ? AND NOT ({household_guard(conn, predictions)})",
-        [threshold],
+        f"FROM {predictions} WHERE match_probability >= {float(floor)!r} "
+        f"AND NOT ({household_guard(conn, predictions)})"
+    )
+
+
+def _matched_edges(
+    conn: duckdb.DuckDBPyConnection,
+    predictions: list[str],
+    config: LinkageConfig,
+    context: list[str] | None = None,
+) -> pd.DataFrame:
+    """The pairs that link: every confident one (``match_threshold``), and a likely one
+    (``best_match_threshold``) where each record is the other's best candidate.
+
+    A likely pair is most often one person whose records share little besides the name (a
+    move, a source without date of birth); one that is not the best on both sides is most often
+    a relative whose record is the closer match of someone else (a father and son of one name
+    at one address). ``context`` tables hold earlier scored pairs that count towards each
+    record's best candidate without linking anything themselves (an incremental run)."""
+    floor = min(config.best_match_threshold, config.match_threshold)
+    linkable = " UNION ALL ".join(_candidates(conn, p, floor) for p in predictions)
+    everything = " UNION ALL ".join(
+        _candidates(conn, p, floor) for p in [*predictions, *(context or [])]
+    )
+    return conn.execute(
+        f"""
+        WITH linkable AS ({linkable}),
+        everything AS ({everything}),
+        ends AS (
+            SELECT "left" AS record_id, weight FROM everything
+            UNION ALL SELECT "right", weight FROM everything
+        ),
+        best AS (SELECT record_id, max(weight) AS weight FROM ends GROUP BY record_id)
+        SELECT l."left", l."right", l.weight FROM linkable l
+        JOIN best bl ON bl.record_id = l."left"
+        JOIN best br ON br.record_id = l."right"
+        WHERE l.weight >= ? OR (l.weight >= bl.weight AND l.weight >= br.weight)
+        """,
+        [config.match_threshold],
     ).df()
 
 
@@ -131,11 +166,14 @@ def predict_new_edges(
     model: dict,
     config: LinkageConfig = DEFAULT_CONFIG,
     timer: Timer | None = None,
+    earlier_predictions: str | None = None,
 ) -> pd.DataFrame:
     """Matched pairs that involve a new record: new x existing and new x new, nothing else.
 
     Term frequencies come from existing and new records together, exactly as a full run would
     compute them, so an incremental run and a full run score the same pairs the same way.
+    ``earlier_predictions`` (the last full run's scored pairs) tell each existing record's best
+    candidate so far, so a likely pair links only where a full run would also link it.
     """
     timer = timer or Timer()
     conn.execute(f"CREATE OR REPLACE TEMP VIEW _splink_existing AS SELECT * FROM {existing_table}")
@@ -158,10 +196,8 @@ def predict_new_edges(
                 new, threshold_match_probability=config.predict_threshold
             ),
         ]
-    edges = pd.concat(
-        [_matched_edges(conn, s.physical_name, config.match_threshold) for s in scored],
-        ignore_index=True,
-    )
+    context = [earlier_predictions] if earlier_predictions else []
+    edges = _matched_edges(conn, [s.physical_name for s in scored], config, context)
     for frame in scored:
         frame.drop_table_from_database_and_remove_from_cache()
     return edges
@@ -214,11 +250,7 @@ def household_guard(conn: duckdb.DuckDBPyConnection, predictions: str) -> str:
     comparable = " OR ".join(f"{g} >= 0" for g in present) or "false"
     # Where there is some to compare and none of it agrees, a shared home is all they share.
     personal_agreement = f"({agreement}) OR NOT ({comparable})"
-    home = [
-        f"{gamma} = {level}"
-        for gamma, level in (("gamma_address", 3), ("gamma_phone", 2))
-        if gamma in columns
-    ]
+    home = [f"coalesce({c}_l = {c}_r, false)" for c in ("address", "phone") if f"{c}_l" in columns]
     same_home = " OR ".join(home) or "false"
     # An identical email, or a national id equal or one keystroke off.
     personal = [

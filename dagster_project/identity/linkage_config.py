@@ -7,7 +7,9 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class LinkageConfig:
-    match_threshold: float = 0.95
+    match_threshold: float = 0.95  # a pair this likely links
+    # A pair this likely links when each record is the other's best candidate (see linkage).
+    best_match_threshold: float = 0.5
     predict_threshold: float = 0.5
     u_max_pairs: float = 2e6  # at least; grows with the records, see train_model
     u_pairs_per_record: float = 10.0

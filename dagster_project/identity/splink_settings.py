@@ -49,6 +49,32 @@ def _fuzzy_text(column: str, high: float, low: float) -> ComparisonCreator:
     )
 
 
+def _location(has_postcode: bool) -> ComparisonCreator:
+    """Where someone lives, as one piece of evidence: the street address, else the postcode.
+
+    Address and postcode say the same thing twice. Compared apart, a person who moved pays for
+    it twice (both disagree), so moving looks like two independent reasons for being someone
+    else, and EM, which assumes independence, learns that a true pair almost never differs on
+    either. One comparison counts a move once: the same address, a close one (a typo), only
+    the same postcode, or neither.
+    """
+    if not has_postcode:
+        return _fuzzy_text("address", 0.9, 0.8)
+    null = "(address_l IS NULL OR address_r IS NULL) AND (postcode_l IS NULL OR postcode_r IS NULL)"
+    same_postcode = cll.ExactMatchLevel("postcode").configure(label_for_charts="same postcode")
+    return cl.CustomComparison(
+        output_column_name="address",
+        comparison_description="street address, else postcode",
+        comparison_levels=[
+            cll.CustomLevel(null).configure(is_null_level=True),
+            cll.ExactMatchLevel("address").configure(tf_adjustment_column="address"),
+            cll.JaroWinklerLevel("address", 0.9),
+            same_postcode,
+            cll.ElseLevel(),
+        ],
+    )
+
+
 def _typo_tolerant(column: str, tf: bool = False) -> ComparisonCreator:
     exact = cll.ExactMatchLevel(column)
     return cl.CustomComparison(
@@ -129,11 +155,12 @@ def _rules() -> list[FieldRules]:
         FieldRules(("dob", "first_name"), None, (block_on("first_name", "dob"),)),
         FieldRules(("email",), cl.EmailComparison("email"), (block_on("email"),)),
         FieldRules(("phone",), _typo_tolerant("phone"), (block_on("phone"),)),
-        FieldRules(("address",), _fuzzy_text("address", 0.9, 0.8)),
+        FieldRules(("address", "postcode"), _location(has_postcode=True)),
+        FieldRules(("address",), _location(has_postcode=False), excluded_by=("postcode",)),
         FieldRules(
             ("address", "first_name"), None, (block_on("address", "substr(first_name, 1, 1)"),)
         ),
-        FieldRules(("postcode",), _typo_tolerant("postcode")),
+        FieldRules(("postcode",), _typo_tolerant("postcode"), excluded_by=("address",)),
         FieldRules(
             ("postcode", "last_name"), None, (block_on("postcode", "substr(last_name, 1, 2)"),)
         ),

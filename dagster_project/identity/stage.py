@@ -34,6 +34,8 @@ from .stitching import DEVICE_PREFIX, attach_devices, deterministic_edges
 
 LINKABLE_TABLE = "identity.linkable_records"
 PREDICTIONS_TABLE = "identity.splink_predictions"
+# The linkable records as they were when last keyed: an incremental run re-scores what changed.
+LINKED_TABLE = "identity.linked_records"
 
 
 @dataclass(frozen=True)
@@ -178,35 +180,48 @@ def link_new_identities(
 
     New records are scored against existing ones and among themselves (Splink's
     ``predict_between`` / ``predict_within``); existing clusters are taken as they are, so a
-    micro-batch costs what it adds, not a whole dedupe. Records that changed since they were
-    keyed are re-examined by the next full run, which reconciles everything.
+    micro-batch costs what it adds, not a whole dedupe. A record whose fields changed since it
+    was keyed (a new surname, a move) is scored again like a new one, so it can join whom it
+    now matches; that it no longer matches its old cluster is left to the next full run, which
+    reconciles everything.
     """
     previous, _ = _previous_keys(conn)
     if previous.empty:
         return resolve_identities(conn, model, run_id, config, resolved_at)
     timer = Timer()
     build_linkable_table(conn)
+    unchanged = (
+        f"SELECT * FROM {LINKABLE_TABLE} INTERSECT SELECT * FROM {LINKED_TABLE}"
+        if _exists(conn, LINKED_TABLE)
+        else f"SELECT * FROM {LINKABLE_TABLE}"
+    )
     conn.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE _known AS SELECT record_id, customer_key
         FROM identity.customer_keys WHERE source_table <> '{DEVICE_PREFIX.rstrip(":")}';
-        CREATE OR REPLACE TEMP TABLE _old_linkable AS SELECT * FROM {LINKABLE_TABLE}
+        CREATE OR REPLACE TEMP TABLE _old_linkable AS SELECT * FROM ({unchanged})
         WHERE record_id IN (SELECT record_id FROM _known);
         CREATE OR REPLACE TEMP TABLE _new_linkable AS SELECT * FROM {LINKABLE_TABLE}
-        WHERE record_id NOT IN (SELECT record_id FROM _known);
+        WHERE record_id NOT IN (SELECT record_id FROM _old_linkable);
         """
     )
     new_ids = set(
         conn.execute(
             "SELECT record_id FROM identity.person_records "
-            "WHERE record_id NOT IN (SELECT record_id FROM _known)"
+            "WHERE record_id NOT IN (SELECT record_id FROM _old_linkable)"
         ).df()["record_id"]
     )
     with timer.phase("deterministic links"):
         edges, shared_emails = deterministic_edges(conn)
         edges = edges[edges["left"].isin(new_ids) | edges["right"].isin(new_ids)]
     predicted = predict_new_edges(
-        conn, "_old_linkable", "_new_linkable", model.model, config, timer
+        conn,
+        "_old_linkable",
+        "_new_linkable",
+        model.model,
+        config,
+        timer,
+        earlier_predictions=PREDICTIONS_TABLE if _exists(conn, PREDICTIONS_TABLE) else None,
     )
     with timer.phase("cluster"):
         known = conn.execute("SELECT record_id, customer_key FROM _known").df()
@@ -231,6 +246,17 @@ def link_new_identities(
         new_records=len(new_ids),
         deterministic=len(edges),
         shared_emails=shared_emails,
+    )
+
+
+def _exists(conn: duckdb.DuckDBPyConnection, table: str) -> bool:
+    schema, name = table.split(".")
+    return bool(
+        conn.execute(
+            "SELECT count(*) FROM information_schema.tables "
+            "WHERE table_schema = ? AND table_name = ?",
+            [schema, name],
+        ).fetchone()[0]
     )
 
 
@@ -300,6 +326,7 @@ def _write_keys(
                 """,
                 [run_id, at],
             )
+            conn.execute(f"CREATE OR REPLACE TABLE {LINKED_TABLE} AS FROM {LINKABLE_TABLE}")
             conn.execute(
                 """
                 CREATE TABLE IF NOT EXISTS identity.customer_key_history (

@@ -201,6 +201,27 @@ def _prior_from_predictions(
     return prior, len(factors)
 
 
+def _remove_matches_from_u(model: dict, prior: float, floor: float) -> bool:
+    """Random pairs are matches with probability ``prior``, and a matching pair falls in a level
+    with probability m, so what random sampling counts is ``prior * m + (1 - prior) * u``.
+    Solve for u (at least ``floor``: fewer than one sampled stranger pair agreed). On a file
+    with many duplicates the raw u of an exact national id or date of birth is mostly its own
+    duplicates, and the evidence of agreeing on it would be understated. True if any u moved."""
+    if not 0 < prior < 1:
+        return False
+    changed = False
+    for comparison in model["comparisons"]:
+        for level in comparison["comparison_levels"]:
+            m, u = level.get("m_probability"), level.get("u_probability")
+            if level.get("is_null_level") or m is None or u is None:
+                continue
+            corrected = max((u - prior * m) / (1 - prior), min(floor, u))
+            if corrected != u:
+                level["u_probability"] = corrected
+                changed = True
+    return changed
+
+
 def _mean(vectors: list[list[float | None]]) -> list[float | None]:
     """Level by level, the mean of the estimates that have one (None where none has)."""
     means = []
@@ -303,6 +324,15 @@ def train_model(
     start = float(base["probability_two_random_records_match"])
     with timer.phase("train: prior from the data"):
         notes.prior, pairs = _prior_from_predictions(conn, table, base, config.seed)
+        # u counted on random pairs includes the matches among them; take them out and count
+        # the prior again with the corrected u.
+        if _remove_matches_from_u(base, notes.prior, 0.5 / u_pairs):
+            base["probability_two_random_records_match"] = notes.prior
+            notes.prior, pairs = _prior_from_predictions(conn, table, base, config.seed)
+            notes.decisions.append(
+                f"u: the share of random pairs that match ({notes.prior:.2g}) taken out of "
+                "every level's u"
+            )
     notes.prior_method = (
         f"expected matches over all pairs, scored on {pairs:,} candidate pairs of a sample of "
         f"the records, iterated to a fixed point from the provisional {start:.3g}"
