@@ -35,14 +35,15 @@ assigned AS (
         -- the first decision's logged choice: its probability and value, for off-policy values
         coalesce(arg_min(action_probability, decided_at), 1.0) AS action_probability,
         coalesce(arg_min(explored, decided_at), false) AS explored,
-        arg_min(value, decided_at) AS value
+        arg_min(value, decided_at) AS value,
+        arg_min(decision_id, decided_at) AS decision_id
     FROM decided
     WHERE action <> 'web' OR NOT contacted_that_day
     GROUP BY ALL
 ),
 data_end AS (SELECT max(occurred_at) AS ends_at FROM {timeline})
 SELECT a.customer_key, a.offer, a.channel, a.control, a.decided_at,
-    a.action_probability, a.explored, a.value,
+    a.action_probability, a.explored, a.value, a.decision_id,
     least({window}, date_diff('second', a.decided_at, d.ends_at) / 86400.0)
         AS window_days_observed,
     EXISTS (
@@ -73,7 +74,7 @@ def decision_outcomes(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 
     if not table_exists(conn, ACTIONS):
         columns = ["customer_key", "offer", "channel", "control", "decided_at"]
-        columns += ["action_probability", "explored", "value"]
+        columns += ["action_probability", "explored", "value", "decision_id"]
         return pd.DataFrame(columns=[*columns, "window_days_observed", "converted"])
     sql = _OUTCOMES.format(
         actions=ACTIONS, timeline=TIMELINE, conversion=CONVERSION, window=WINDOW_DAYS

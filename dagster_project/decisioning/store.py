@@ -103,10 +103,11 @@ def contexts_folder(data_root: Path) -> Path:
 
 
 def log_contexts(plan: pd.DataFrame, customers: pd.DataFrame, data_root: Path, run_id: str) -> int:
-    """What each contact was decided on: its customer's numeric decision-row features, by
-    decision_id, one Parquet file per run (keys and numbers only; no PII). Off-policy evaluation
-    scores other models' policies on these rows."""
-    contacts = plan[plan["action"] == "contact"]
+    """What each contact (and each control-group row, the contact held out) was decided on: its
+    customer's numeric decision-row features, by decision_id, one Parquet file per run (keys and
+    numbers only; no PII). Off-policy evaluation scores other models' policies on the contacts;
+    the uplift model compares them with the control rows."""
+    contacts = plan[plan["action"].isin(["contact", "control"])]
     if contacts.empty:
         return 0
     numeric = [

@@ -16,6 +16,7 @@ FEATURE_SNAPSHOTS = dg.AssetKey(["training", "customer_feature_snapshots"])
 CUSTOMER_FEATURES = dg.AssetKey(["marts", "customer_features"])
 CUSTOMER_SCORES = dg.AssetKey([ML, "customer_scores"])
 POLICY_EVALUATION = dg.AssetKey([ML, "policy_evaluation"])
+UPLIFT_EVALUATION = dg.AssetKey([ML, "uplift_evaluation"])
 
 # (registered model name, the dbt label model it trains on).
 MODELS = tuple(MODEL_LABEL_TABLES.items())
@@ -213,7 +214,41 @@ def policy_evaluation(warehouse: WarehouseResource) -> dg.MaterializeResult:
     )
 
 
-ml_assets = [*model_assets, customer_scores, policy_evaluation]
+@dg.asset(
+    key=UPLIFT_EVALUATION,
+    group_name=GROUP,
+    pool=WAREHOUSE_POOL,
+    kinds={"mlflow", "xgboost"},
+    deps=[dg.AssetKey(["decisioning", "next_best_actions"])],
+    description="How much response the contacts cause: a T-learner (XGBoost per arm) fitted on "
+    "the contacts and the control group's held contacts, checked on a holdout of customers by "
+    "its Qini coefficient and AUUC; logged to the MLflow experiment uplift. Says when the "
+    "control group has too few rows or responses to learn from.",
+)
+def uplift_evaluation(warehouse: WarehouseResource) -> dg.MaterializeResult:
+    from models.uplift import evaluate_t_learner
+    from models.uplift_log import log_uplift
+
+    from .uplift_rows import load_uplift_rows
+
+    with warehouse.connect(read_only=True) as conn:
+        rows, features = load_uplift_rows(conn, warehouse.paths.root)
+    evaluation = evaluate_t_learner(rows, features)
+    run_id = log_uplift(warehouse.paths.root, evaluation)
+    return dg.MaterializeResult(
+        metadata={
+            "status": evaluation.status,
+            "reason": evaluation.reason or "fitted",
+            "rows": dg.MetadataValue.json(evaluation.rows),
+            "responses": dg.MetadataValue.json(evaluation.responses),
+            **{k: round(v, 6) for k, v in evaluation.metrics.items()},
+            "mean_uplift_by_offer": dg.MetadataValue.json(evaluation.by_offer),
+            "mlflow_run_id": run_id,
+        }
+    )
+
+
+ml_assets = [*model_assets, customer_scores, policy_evaluation, uplift_evaluation]
 
 train_models_job = dg.define_asset_job(
     "train_and_score_models",

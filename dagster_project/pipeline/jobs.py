@@ -25,18 +25,18 @@ from typing import Any
 
 import dagster as dg
 
-from ..ml.assets import MODEL_TRAINING, POLICY_EVALUATION
+from ..ml.assets import MODEL_TRAINING, POLICY_EVALUATION, UPLIFT_EVALUATION
 from ..quality.checks import gx_checks
 from ..settings import ML
 
 micro_batch_job = dg.define_asset_job(
     "micro_batch",
-    # Not in a micro-batch: the training tables, the policy valuation, and the Great Expectations
+    # Not in a micro-batch: the training tables, the policy and uplift valuations, and the GX
     # suites (seconds of import and validation); dbt's own tests still gate every model built,
     # and the nightly full run validates with GX.
     selection=dg.AssetSelection.groups("ingest", "profile", ML, "decisioning", "activation")
     - MODEL_TRAINING
-    - dg.AssetSelection.assets(POLICY_EVALUATION)
+    - dg.AssetSelection.assets(POLICY_EVALUATION, UPLIFT_EVALUATION)
     - dg.AssetSelection.key_prefixes("training")
     - dg.AssetSelection.checks(*gx_checks),
     executor_def=dg.in_process_executor,

@@ -80,7 +80,16 @@ def test_a_world_gets_plans_once_per_day_and_a_bad_config_changes_nothing(
     assert all(c in list(o) for c, o in zip(chosen, contacts["options"], strict=True))
     assert contacts["response_score"].between(0, 1).all()
     logged = pd.read_parquet(paths.root / "decision_log" / "contexts")
-    assert set(logged["decision_id"]) == set(contacts["decision_id"])
+    held = plan[plan["action"] == "control"]  # the uplift model compares contacts with these
+    assert len(held) > 0
+    assert set(logged["decision_id"]) == set(contacts["decision_id"]) | set(held["decision_id"])
+    # No outcome can follow a plan decided today: the uplift model says it has nothing to learn.
+    uplift = {
+        e.asset_key.path[-1]: e.materialization.metadata
+        for e in first.get_asset_materialization_events()
+    }["uplift_evaluation"]
+    assert uplift["status"].value == "not_enough_data"
+    assert "control" in uplift["reason"].value
     assert contacts["content"].str.contains('"offer"').all()
     assert contacts["reason_codes"].map(len).gt(0).mean() > 0.9  # explained, whichever offer won
     assert set(delivered) == {"delivered"}
