@@ -23,7 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import numpy as np
 import pandas as pd
@@ -35,6 +35,7 @@ from .eligibility import eligible
 from .exploration import explore
 from .quiet_hours import send_times
 from .response_learning import ResponseEstimates, learn_responses
+from .send_time import empty_engagement, explain, schedule_contacts
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,9 @@ class DecisionInputs:
     history: pd.DataFrame  # outbound contacts sent: customer_key, channel, sent_at, engaged
     now: datetime  # the decision instant (UTC)
     model_versions: dict[str, str] = field(default_factory=dict)  # model name -> version
+    # Evidence of when each customer engages, per channel and local hour of the week
+    # (send_time.ENGAGEMENT_COLUMNS); empty: every contact goes out as soon as it may.
+    engagement: pd.DataFrame = field(default_factory=empty_engagement)
 
 
 WAITING = "waiting for a better channel's cap to reopen"
@@ -403,18 +407,43 @@ def _finish(
             ],
         }
     )
-    # Scheduled: contacts wait out quiet hours in the customer's zone; the rest apply now.
+    # Scheduled: contacts wait out quiet hours in the customer's zone, or for their best hour
+    # where the channel optimises send times (send_time); the rest apply now.
     out["scheduled_at"] = pd.Timestamp(now).tz_convert(None)
     zones = customers["time_zone"].iloc[row].reset_index(drop=True)
+    policy = config.policy
+    best_hour = np.full(len(out), None, dtype=object)
     for channel in OUTBOUND_CHANNELS:
         mask = (out["action"] == "contact").to_numpy() & (out["channel"] == channel).to_numpy()
-        if mask.any():
-            window = config.channels.outbound(channel).quiet_hours
+        if not mask.any():
+            continue
+        settings = config.channels.outbound(channel)
+        if not settings.optimise_send_time:
             out.loc[mask, "scheduled_at"] = send_times(
-                now, zones[mask], window, config.policy.default_time_zone
+                now, zones[mask], settings.quiet_hours, policy.default_time_zone
             )
+            continue
+        times, from_population = schedule_contacts(
+            inputs.engagement,
+            pd.Index(out["customer_key"].to_numpy()[mask]),
+            channel,
+            zones[mask],
+            now,
+            settings.quiet_hours,
+            policy.default_time_zone,
+            timedelta(hours=policy.send_time_horizon_hours),
+        )
+        out.loc[mask, "scheduled_at"] = times.scheduled_at
+        best_hour[np.flatnonzero(mask)[times.optimised]] = [
+            explain(channel, at, population)
+            for at, population in zip(
+                times.local_time[times.optimised], from_population[times.optimised], strict=True
+            )
+        ]
     deferred = (out["scheduled_at"] > pd.Timestamp(now).tz_convert(None)).to_numpy()
     out.loc[deferred, "explanation"] = "deferred past quiet hours"
+    moved = pd.notna(best_hour)
+    out.loc[moved, "explanation"] = best_hour[moved]
     # Reason codes: the scoring run's, when the chosen offer is the customer's top-scored product.
     top = inputs.offer_scores
     if not top.empty and "reason_codes" in top:

@@ -1,0 +1,240 @@
+"""Send-time optimisation: each customer's best hour per channel, used inside the allowed window.
+
+**The evidence** (``engagement``, loaded by ``inputs.ENGAGEMENT_SQL``): per customer, channel and
+hour of the week in the customer's *local* time (0 = Monday 00:00-00:59), a weight of evidence
+that they engage then. Two kinds:
+
+- *answers*: the first open or click of each message on that channel, counted by the hour it
+  **happened**, not the hour it was sent, and weighted by how long after the send it came,
+  ``1 - exp(-delay / READ_DELAY_SCALE_HOURS)``. The send time confounds the open time: messages
+  are opened mostly just after they arrive (and privacy proxies fetch every message within
+  seconds), so an open minutes after a send says when the bank sent, not when the person reads;
+  an open hours later says the person chose that hour. An answer with no send on record counts
+  fully.
+- *sessions* (channel ``web``): each local hour in which the customer was on the site or the app,
+  once per hour, worth ``SESSION_WEIGHT`` of an answer on every outbound channel: self-initiated
+  activity says when they look at a screen, with no send to confound it, but it is not reading
+  the bank's messages.
+
+**The profile** of a customer on a channel is a distribution over the 168 hours of the week:
+their evidence, pooled (``SAME_HOUR_POOLING`` of each piece spread evenly over the same hour on
+the other days of the week, since a reading habit is mostly a daily one, and ``NEIGHBOUR_SHARE``
+to each adjacent hour, since a habit at 19:00 shows at 18:50 and at 19:10), then shrunk towards
+the population's profile of that channel (everyone's evidence, pooled the same way) with the
+weight of ``PROFILE_STRENGTH`` pieces of evidence, Dirichlet style: ``(counts + a * population) /
+(total + a)``. No history: the population's profile.
+
+**The send instant** of a contact: the candidates are the first instant the channel's quiet hours
+allow (``now`` unless it is quiet hours) and the top of every later local hour up to
+``now + horizon``, never inside quiet hours; the profile at each candidate's hour of the week
+scores it, and the best wins only if it beats the first candidate by ``min_lift`` (relative),
+else the contact goes out as soon as it may. Everything is arrays: per time zone (a handful) the
+candidates are the same for all its customers, so a contact costs one row of a matrix.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pandas as pd
+
+from .config import QuietHours
+from .contact_history import SCHEDULE_SLACK
+from .quiet_hours import _in_window, next_send_time
+
+HOURS_PER_WEEK = 168
+# Pieces of evidence the population's profile is worth in a customer's: a customer's best hour
+# needs a few answers at it before it beats the population's (one open is a coincidence, a
+# handful a habit), yet a regular reader's own hours win within a few weeks.
+PROFILE_STRENGTH = 8.0
+# Share of each piece spread over the same local hour on every day of the week: most reading
+# habits are daily (the evening commute), and a weekly profile of a few dozen answers would
+# otherwise be empty at most hours.
+SAME_HOUR_POOLING = 0.5
+NEIGHBOUR_SHARE = 0.25  # of each piece, to each adjacent hour (habits do not keep the clock)
+# An answer this long after its send is about two-thirds its own evidence (see the docstring).
+READ_DELAY_SCALE_HOURS = 1.0
+SESSION_WEIGHT = 0.3  # an hour on the site or app, against one answer to a message
+SESSIONS = "web"  # the engagement rows' channel for site and app sessions
+ENGAGEMENT_LOOKBACK_DAYS = 28  # recent habits; four weeks gives every hour of the week 4 chances
+# The platform decides daily, 24 h apart: a contact must go out before the next run sees the
+# history, and caps and the minimum gap look back their nominal length minus the slack.
+DEFAULT_HORIZON = timedelta(hours=24) - SCHEDULE_SLACK
+# A later hour must score this much better than sending as soon as allowed to be worth waiting.
+MIN_LIFT = 0.25
+
+ENGAGEMENT_COLUMNS = {
+    "customer_key": "object",
+    "channel": "object",
+    "hour_of_week": "int64",
+    "evidence": "float64",
+}
+
+# What an explanation says the customer does at their best hour, per channel.
+HABITS = {"email": "read email", "sms": "read texts", "push": "look at app notifications"}
+
+
+def empty_engagement() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype=t) for c, t in ENGAGEMENT_COLUMNS.items()})
+
+
+def hour_of_week(local: datetime) -> int:
+    """0 for Monday 00:00-00:59 local, 167 for Sunday 23:00-23:59."""
+    return local.weekday() * 24 + local.hour
+
+
+def weekly_counts(engagement: pd.DataFrame, keys: pd.Index, channel: str) -> np.ndarray:
+    """(customers, 168) evidence on ``channel`` plus ``SESSION_WEIGHT`` x their session hours."""
+    out = np.zeros((len(keys), HOURS_PER_WEEK))
+    for name, weight in ((channel, 1.0), (SESSIONS, SESSION_WEIGHT)):
+        rows = engagement[engagement["channel"] == name]
+        if rows.empty:
+            continue
+        where = keys.get_indexer(rows["customer_key"])
+        known = where >= 0
+        hours = rows["hour_of_week"].to_numpy(dtype=np.int64)[known] % HOURS_PER_WEEK
+        np.add.at(out, (where[known], hours), weight * rows["evidence"].to_numpy(float)[known])
+    return out
+
+
+def pooled(counts: np.ndarray) -> np.ndarray:
+    """The evidence spread over the same hour on other days and the adjacent hours (the total
+    is kept)."""
+    days = counts.reshape(-1, 7, 24)
+    daily = np.broadcast_to(days.mean(axis=1, keepdims=True), days.shape).reshape(counts.shape)
+    spread = (1 - SAME_HOUR_POOLING) * counts + SAME_HOUR_POOLING * daily
+    return (1 - 2 * NEIGHBOUR_SHARE) * spread + NEIGHBOUR_SHARE * (
+        np.roll(spread, 1, axis=-1) + np.roll(spread, -1, axis=-1)
+    )
+
+
+def population_counts(engagement: pd.DataFrame, channel: str) -> np.ndarray:
+    """(168,) everyone's evidence on ``channel`` (with sessions), as ``weekly_counts`` sums it."""
+    out = np.zeros(HOURS_PER_WEEK)
+    for name, weight in ((channel, 1.0), (SESSIONS, SESSION_WEIGHT)):
+        rows = engagement[engagement["channel"] == name]
+        hours = rows["hour_of_week"].to_numpy(dtype=np.int64) % HOURS_PER_WEEK
+        out += weight * np.bincount(
+            hours, weights=rows["evidence"].to_numpy(float), minlength=HOURS_PER_WEEK
+        )
+    return out
+
+
+def population_profile(counts: np.ndarray) -> np.ndarray:
+    """(168,) the pooled evidence of (customers, 168) or (168,) counts as a distribution;
+    uniform when there is none."""
+    total = pooled(np.atleast_2d(counts).sum(axis=0, keepdims=True))[0]
+    if total.sum() <= 0:
+        return np.full(HOURS_PER_WEEK, 1.0 / HOURS_PER_WEEK)
+    return total / total.sum()
+
+
+def shrunk_profiles(
+    counts: np.ndarray, population: np.ndarray, strength: float = PROFILE_STRENGTH
+) -> np.ndarray:
+    """(customers, 168) distributions: (pooled counts + strength x population) / (total + strength)."""
+    evidence = pooled(counts)
+    total = evidence.sum(axis=1, keepdims=True)
+    return (evidence + strength * population[None, :]) / (total + strength)
+
+
+@dataclass(frozen=True)
+class SendTimes:
+    scheduled_at: np.ndarray  # datetime64[us], naive UTC, per contact
+    optimised: np.ndarray  # bool: moved to a better hour than the first one allowed
+    local_time: np.ndarray  # "HH:MM" local of the chosen instant
+    lift: np.ndarray  # the chosen instant's score over the first allowed one's, minus 1
+
+
+def _candidates(
+    now: datetime, zone: str, window: QuietHours | None, horizon: timedelta
+) -> list[datetime]:
+    """UTC instants: the first allowed, then each later top of a local hour up to the horizon
+    outside quiet hours."""
+    tz = ZoneInfo(zone)
+    first = next_send_time(now, zone, window)
+    local_now = now.astimezone(tz)
+    top = local_now.replace(minute=0, second=0, microsecond=0)
+    out = [first]
+    k = 1
+    while True:
+        # Local tops of the hour stepped in UTC, so a daylight-saving change skips or repeats
+        # no real instant.
+        at = (top.astimezone(UTC) + timedelta(hours=k)).astimezone(now.tzinfo)
+        k += 1
+        if at > now + horizon:
+            return out
+        if at <= first:
+            continue
+        local = at.astimezone(tz)
+        if window is not None and _in_window(local.time(), window):
+            continue
+        out.append(at)
+
+
+def best_send_times(
+    profiles: np.ndarray,
+    time_zones: pd.Series,
+    now: datetime,
+    window: QuietHours | None,
+    default_zone: str,
+    horizon: timedelta = DEFAULT_HORIZON,
+    min_lift: float = MIN_LIFT,
+) -> SendTimes:
+    """Per contact (row of ``profiles``), the instant to send (see the module docstring)."""
+    if now.tzinfo is None:
+        now = now.replace(tzinfo=UTC)
+    n = len(profiles)
+    zones = time_zones.fillna(default_zone).to_numpy(dtype=object)
+    scheduled = np.empty(n, dtype="datetime64[us]")
+    optimised = np.zeros(n, dtype=bool)
+    local_time = np.empty(n, dtype=object)
+    lift = np.zeros(n)
+    for zone in pd.unique(zones):
+        rows = np.flatnonzero(zones == zone)
+        candidates = _candidates(now, zone, window, horizon)
+        tz = ZoneInfo(zone)
+        locals_ = [c.astimezone(tz) for c in candidates]
+        hours = np.array([hour_of_week(t) for t in locals_])
+        scores = profiles[rows][:, hours]
+        best = scores.argmax(axis=1)
+        gain = scores[np.arange(len(rows)), best] / np.maximum(scores[:, 0], 1e-300) - 1
+        chosen = np.where(gain >= min_lift, best, 0)
+        instants = np.array(
+            [c.astimezone(UTC).replace(tzinfo=None) for c in candidates], dtype="datetime64[us]"
+        )
+        labels = np.array([f"{t:%H:%M}" for t in locals_], dtype=object)
+        scheduled[rows] = instants[chosen]
+        optimised[rows] = chosen > 0
+        local_time[rows] = labels[chosen]
+        lift[rows] = np.where(chosen > 0, gain, 0.0)
+    return SendTimes(scheduled, optimised, local_time, lift)
+
+
+def schedule_contacts(
+    engagement: pd.DataFrame,
+    keys: pd.Index,
+    channel: str,
+    time_zones: pd.Series,
+    now: datetime,
+    window: QuietHours | None,
+    default_zone: str,
+    horizon: timedelta = DEFAULT_HORIZON,
+) -> tuple[SendTimes, np.ndarray]:
+    """The send instants of contacts on ``channel`` to the customers ``keys`` (one per contact),
+    and which of them had no evidence of their own (their profile is the population's)."""
+    population = population_profile(population_counts(engagement, channel))
+    counts = weekly_counts(engagement, keys, channel)
+    profiles = shrunk_profiles(counts, population)
+    times = best_send_times(profiles, time_zones, now, window, default_zone, horizon)
+    return times, counts.sum(axis=1) <= 0
+
+
+def explain(channel: str, local_time: str, from_population: bool) -> str:
+    """The decision row's words for a contact moved to its best hour."""
+    habit = HABITS.get(channel, f"answer {channel}")
+    who = "most customers" if from_population else "they usually"
+    return f"sent at {local_time} local, when {who} {habit}"
