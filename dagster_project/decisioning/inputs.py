@@ -79,15 +79,17 @@ WITH recent AS (
 ),
 sends AS (
     SELECT customer_key, channel, occurred_at AS sent_at FROM recent
-    WHERE interaction_type = channel || '_send'
+    WHERE channel NOT IN ('web', 'app') AND interaction_type = channel || '_send'
 ),
 answers AS (
     SELECT customer_key, channel, occurred_at FROM recent
-    WHERE interaction_type IN (channel || '_open', channel || '_click')
+    WHERE channel NOT IN ('web', 'app')
+        AND interaction_type IN (channel || '_open', channel || '_click')
 ),
 first_answers AS (
     -- Repeat opens, and the click after the open, say nothing more about the hour.
-    SELECT a.customer_key, a.channel, min(a.occurred_at) AS occurred_at, any_value(s.sent_at) AS sent_at
+    SELECT a.customer_key, a.channel, min(a.occurred_at) AS occurred_at,
+        any_value(s.sent_at) AS sent_at
     FROM answers AS a
     ASOF LEFT JOIN sends AS s
         ON a.customer_key = s.customer_key AND a.channel = s.channel AND a.occurred_at >= s.sent_at

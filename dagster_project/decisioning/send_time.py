@@ -59,7 +59,7 @@ NEIGHBOUR_SHARE = 0.25  # of each piece, to each adjacent hour (habits do not ke
 READ_DELAY_SCALE_HOURS = 1.0
 SESSION_WEIGHT = 0.3  # an hour on the site or app, against one answer to a message
 SESSIONS = "web"  # the engagement rows' channel for site and app sessions
-ENGAGEMENT_LOOKBACK_DAYS = 28  # recent habits; four weeks gives every hour of the week 4 chances
+ENGAGEMENT_LOOKBACK_DAYS = 56  # recent habits; eight weeks give every hour of the week 8 chances
 # The platform decides daily, 24 h apart: a contact must go out before the next run sees the
 # history, and caps and the minimum gap look back their nominal length minus the slack.
 DEFAULT_HORIZON = timedelta(hours=24) - SCHEDULE_SLACK
@@ -135,7 +135,8 @@ def population_profile(counts: np.ndarray) -> np.ndarray:
 def shrunk_profiles(
     counts: np.ndarray, population: np.ndarray, strength: float = PROFILE_STRENGTH
 ) -> np.ndarray:
-    """(customers, 168) distributions: (pooled counts + strength x population) / (total + strength)."""
+    """(customers, 168) distributions: (pooled counts + strength x population) over (their
+    total + strength)."""
     evidence = pooled(counts)
     total = evidence.sum(axis=1, keepdims=True)
     return (evidence + strength * population[None, :]) / (total + strength)
