@@ -35,7 +35,7 @@ from .eligibility import eligible
 from .exploration import explore
 from .quiet_hours import send_times
 from .response_learning import ResponseEstimates, learn_responses
-from .send_time import empty_engagement, explain, schedule_contacts
+from .send_time import Evidence, empty_engagement, explain, schedule_contacts
 
 
 @dataclass(frozen=True)
@@ -413,8 +413,14 @@ def _finish(
     zones = customers["time_zone"].iloc[row].reset_index(drop=True)
     policy = config.policy
     best_hour = np.full(len(out), None, dtype=object)
+    is_contact = (out["action"] == "contact").to_numpy()
+    evidence = (
+        Evidence.of(inputs.engagement, pd.Index(customers["customer_key"]))
+        if any(config.channels.outbound(c).optimise_send_time for c in OUTBOUND_CHANNELS)
+        else None
+    )
     for channel in OUTBOUND_CHANNELS:
-        mask = (out["action"] == "contact").to_numpy() & (out["channel"] == channel).to_numpy()
+        mask = is_contact & (out["channel"] == channel).to_numpy()
         if not mask.any():
             continue
         settings = config.channels.outbound(channel)
@@ -424,8 +430,9 @@ def _finish(
             )
             continue
         times, from_population = schedule_contacts(
-            inputs.engagement,
-            pd.Index(out["customer_key"].to_numpy()[mask]),
+            evidence,
+            row[mask],
+            len(customers),
             channel,
             zones[mask],
             now,

@@ -34,6 +34,7 @@ candidates are the same for all its customers, so a contact costs one row of a m
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -41,6 +42,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 
+from ..settings import OUTBOUND_CHANNELS
 from .config import QuietHours
 from .contact_history import SCHEDULE_SLACK
 from .quiet_hours import _in_window, next_send_time
@@ -59,6 +61,7 @@ NEIGHBOUR_SHARE = 0.25  # of each piece, to each adjacent hour (habits do not ke
 READ_DELAY_SCALE_HOURS = 1.0
 SESSION_WEIGHT = 0.3  # an hour on the site or app, against one answer to a message
 SESSIONS = "web"  # the engagement rows' channel for site and app sessions
+EVIDENCE_CHANNELS = (*OUTBOUND_CHANNELS, SESSIONS)
 ENGAGEMENT_LOOKBACK_DAYS = 56  # recent habits; eight weeks give every hour of the week 8 chances
 # The platform decides daily, 24 h apart: a contact must go out before the next run sees the
 # history, and caps and the minimum gap look back their nominal length minus the slack.
@@ -86,18 +89,68 @@ def hour_of_week(local: datetime) -> int:
     return local.weekday() * 24 + local.hour
 
 
+@dataclass(frozen=True)
+class Evidence:
+    """The engagement rows as arrays over one run's customers, grouped by channel: a million
+    customers' evidence is looked up by key once, then every channel's profiles are a few
+    bincounts over its own rows and the session rows."""
+
+    row: np.ndarray  # the customer's row in the run's keys, -1 for someone not in it
+    hour: np.ndarray  # local hour of the week, 0..167
+    weight: np.ndarray
+    bounds: np.ndarray  # rows of EVIDENCE_CHANNELS[c] are bounds[c]:bounds[c + 1]
+
+    @classmethod
+    def of(cls, engagement: pd.DataFrame, keys: pd.Index) -> Evidence:
+        channel = pd.Index(EVIDENCE_CHANNELS).get_indexer(engagement["channel"])
+        order = np.argsort(channel, kind="stable")
+        channel = channel[order]
+        known = channel >= 0
+        order = order[known]
+        return cls(
+            row=keys.get_indexer(engagement["customer_key"].to_numpy()[order]),
+            hour=engagement["hour_of_week"].to_numpy(dtype=np.int64)[order] % HOURS_PER_WEEK,
+            weight=engagement["evidence"].to_numpy(dtype=float)[order],
+            bounds=np.searchsorted(channel[known], np.arange(len(EVIDENCE_CHANNELS) + 1)),
+        )
+
+    def _parts(self, channel: str) -> list[tuple[slice, float]]:
+        """The rows that count for ``channel``: its own answers in full, sessions at their weight."""
+        out = []
+        for name, scale in ((channel, 1.0), (SESSIONS, SESSION_WEIGHT)):
+            c = EVIDENCE_CHANNELS.index(name)
+            out.append((slice(self.bounds[c], self.bounds[c + 1]), scale))
+        return out
+
+    def population(self, channel: str) -> np.ndarray:
+        """(168,) everyone's evidence for ``channel``."""
+        total = np.zeros(HOURS_PER_WEEK)
+        for part, scale in self._parts(channel):
+            total += scale * np.bincount(
+                self.hour[part], weights=self.weight[part], minlength=HOURS_PER_WEEK
+            )
+        return total
+
+    def counts(self, rows: np.ndarray, channel: str, customers: int) -> np.ndarray:
+        """(len(rows), 168) evidence for ``channel`` of the customers at ``rows`` (distinct) of
+        the ``customers`` the keys held."""
+        position = np.full(customers + 1, -1, dtype=np.int64)  # the last slot: row -1
+        position[rows] = np.arange(len(rows))
+        flat = np.zeros(len(rows) * HOURS_PER_WEEK)
+        for part, scale in self._parts(channel):
+            where = position[self.row[part]]
+            keep = where >= 0
+            flat += scale * np.bincount(
+                where[keep] * HOURS_PER_WEEK + self.hour[part][keep],
+                weights=self.weight[part][keep],
+                minlength=len(rows) * HOURS_PER_WEEK,
+            )
+        return flat.reshape(len(rows), HOURS_PER_WEEK)
+
+
 def weekly_counts(engagement: pd.DataFrame, keys: pd.Index, channel: str) -> np.ndarray:
     """(customers, 168) evidence on ``channel`` plus ``SESSION_WEIGHT`` x their session hours."""
-    out = np.zeros((len(keys), HOURS_PER_WEEK))
-    for name, weight in ((channel, 1.0), (SESSIONS, SESSION_WEIGHT)):
-        rows = engagement[engagement["channel"] == name]
-        if rows.empty:
-            continue
-        where = keys.get_indexer(rows["customer_key"])
-        known = where >= 0
-        hours = rows["hour_of_week"].to_numpy(dtype=np.int64)[known] % HOURS_PER_WEEK
-        np.add.at(out, (where[known], hours), weight * rows["evidence"].to_numpy(float)[known])
-    return out
+    return Evidence.of(engagement, keys).counts(np.arange(len(keys)), channel, len(keys))
 
 
 def pooled(counts: np.ndarray) -> np.ndarray:
@@ -113,14 +166,7 @@ def pooled(counts: np.ndarray) -> np.ndarray:
 
 def population_counts(engagement: pd.DataFrame, channel: str) -> np.ndarray:
     """(168,) everyone's evidence on ``channel`` (with sessions), as ``weekly_counts`` sums it."""
-    out = np.zeros(HOURS_PER_WEEK)
-    for name, weight in ((channel, 1.0), (SESSIONS, SESSION_WEIGHT)):
-        rows = engagement[engagement["channel"] == name]
-        hours = rows["hour_of_week"].to_numpy(dtype=np.int64) % HOURS_PER_WEEK
-        out += weight * np.bincount(
-            hours, weights=rows["evidence"].to_numpy(float), minlength=HOURS_PER_WEEK
-        )
-    return out
+    return Evidence.of(engagement, pd.Index([])).population(channel)
 
 
 def population_profile(counts: np.ndarray) -> np.ndarray:
@@ -140,6 +186,26 @@ def shrunk_profiles(
     evidence = pooled(counts)
     total = evidence.sum(axis=1, keepdims=True)
     return (evidence + strength * population[None, :]) / (total + strength)
+
+
+def profile_at(
+    counts: np.ndarray,
+    population: np.ndarray,
+    hours: np.ndarray,
+    strength: float = PROFILE_STRENGTH,
+) -> np.ndarray:
+    """``shrunk_profiles(counts, population)[:, hours]`` without the other hours: scoring a few
+    candidate hours of many contacts touches only their columns and the daily means."""
+    daily = counts.reshape(-1, 7, 24).mean(axis=1)
+    total = counts.sum(axis=1, keepdims=True)
+
+    def spread(h: np.ndarray) -> np.ndarray:
+        return (1 - SAME_HOUR_POOLING) * counts[:, h] + SAME_HOUR_POOLING * daily[:, h % 24]
+
+    evidence = (1 - 2 * NEIGHBOUR_SHARE) * spread(hours) + NEIGHBOUR_SHARE * (
+        spread((hours - 1) % HOURS_PER_WEEK) + spread((hours + 1) % HOURS_PER_WEEK)
+    )
+    return (evidence + strength * population[hours][None, :]) / (total + strength)
 
 
 @dataclass(frozen=True)
@@ -177,7 +243,7 @@ def _candidates(
 
 
 def best_send_times(
-    profiles: np.ndarray,
+    profiles: np.ndarray | Callable[[np.ndarray, np.ndarray], np.ndarray],
     time_zones: pd.Series,
     now: datetime,
     window: QuietHours | None,
@@ -185,10 +251,18 @@ def best_send_times(
     horizon: timedelta = DEFAULT_HORIZON,
     min_lift: float = MIN_LIFT,
 ) -> SendTimes:
-    """Per contact (row of ``profiles``), the instant to send (see the module docstring)."""
+    """Per contact, the instant to send (see the module docstring). ``profiles``: a row per
+    contact, or a function of (contact rows, hours of the week) giving their profile there."""
     if now.tzinfo is None:
         now = now.replace(tzinfo=UTC)
-    n = len(profiles)
+    n = len(time_zones)
+    if isinstance(profiles, np.ndarray):
+        matrix = profiles
+
+        def score(rows: np.ndarray, hours: np.ndarray) -> np.ndarray:
+            return matrix[rows][:, hours]
+    else:
+        score = profiles
     zones = time_zones.fillna(default_zone).to_numpy(dtype=object)
     scheduled = np.empty(n, dtype="datetime64[us]")
     optimised = np.zeros(n, dtype=bool)
@@ -200,7 +274,7 @@ def best_send_times(
         tz = ZoneInfo(zone)
         locals_ = [c.astimezone(tz) for c in candidates]
         hours = np.array([hour_of_week(t) for t in locals_])
-        scores = profiles[rows][:, hours]
+        scores = score(rows, hours)
         best = scores.argmax(axis=1)
         gain = scores[np.arange(len(rows)), best] / np.maximum(scores[:, 0], 1e-300) - 1
         chosen = np.where(gain >= min_lift, best, 0)
@@ -216,8 +290,9 @@ def best_send_times(
 
 
 def schedule_contacts(
-    engagement: pd.DataFrame,
-    keys: pd.Index,
+    evidence: Evidence,
+    rows: np.ndarray,
+    customers: int,
     channel: str,
     time_zones: pd.Series,
     now: datetime,
@@ -225,12 +300,16 @@ def schedule_contacts(
     default_zone: str,
     horizon: timedelta = DEFAULT_HORIZON,
 ) -> tuple[SendTimes, np.ndarray]:
-    """The send instants of contacts on ``channel`` to the customers ``keys`` (one per contact),
-    and which of them had no evidence of their own (their profile is the population's)."""
-    population = population_profile(population_counts(engagement, channel))
-    counts = weekly_counts(engagement, keys, channel)
-    profiles = shrunk_profiles(counts, population)
-    times = best_send_times(profiles, time_zones, now, window, default_zone, horizon)
+    """The send instants of contacts on ``channel`` to the customers at ``rows`` (of the
+    ``customers`` the evidence was built over; one contact each), and which of them had no
+    evidence of their own (their profile is the population's)."""
+    population = population_profile(evidence.population(channel))
+    counts = evidence.counts(rows, channel, customers)
+
+    def score(contacts: np.ndarray, hours: np.ndarray) -> np.ndarray:
+        return profile_at(counts[contacts], population, hours)
+
+    times = best_send_times(score, time_zones, now, window, default_zone, horizon)
     return times, counts.sum(axis=1) <= 0
 
 

@@ -20,10 +20,12 @@ from dagster_project.decisioning.send_time import (
     DEFAULT_HORIZON,
     HOURS_PER_WEEK,
     SESSION_WEIGHT,
+    Evidence,
     best_send_times,
     empty_engagement,
     pooled,
     population_profile,
+    profile_at,
     schedule_contacts,
     shrunk_profiles,
     weekly_counts,
@@ -253,9 +255,11 @@ def test_the_plan_says_when_and_why_and_a_newcomer_gets_the_populations_hour() -
 
 def test_schedule_contacts_flags_customers_without_evidence() -> None:
     engagement = _engagement([("a", "email", 20, 3.0), ("b", "web", 20, 3.0)])
+    keys = pd.Index(["z", "a", "b", "c"])  # z is not contacted
     times, from_population = schedule_contacts(
-        engagement,
-        pd.Index(["a", "b", "c"]),
+        Evidence.of(engagement, keys),
+        np.array([1, 2, 3]),
+        len(keys),
         "email",
         pd.Series([NEW_YORK] * 3),
         MONDAY_NOON_NY,
@@ -264,3 +268,13 @@ def test_schedule_contacts_flags_customers_without_evidence() -> None:
     )
     assert from_population.tolist() == [False, False, True]  # b's sessions are evidence
     assert len(times.scheduled_at) == 3
+
+
+def test_scoring_a_few_hours_agrees_with_the_whole_profile() -> None:
+    rng = np.random.default_rng(3)
+    counts = rng.poisson(0.3, (40, HOURS_PER_WEEK)).astype(float)
+    population = population_profile(rng.random(HOURS_PER_WEEK))
+    hours = np.array([0, 1, 23, 24, 100, 166, 167])
+    np.testing.assert_allclose(
+        profile_at(counts, population, hours), shrunk_profiles(counts, population)[:, hours]
+    )
