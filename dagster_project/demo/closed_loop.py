@@ -152,8 +152,10 @@ def answer_deliveries(
     start = datetime.combine(day, datetime.min.time(), tzinfo=UTC)
     sent_at = _delivered_at(paths, sent["decision_id"]).reindex(sent["decision_id"]).to_numpy()
     fallback = start + pd.to_timedelta(rng.integers(0, 3600, n), unit="s")
-    sent["sent_at"] = pd.Series(sent_at, dtype="datetime64[us, UTC]").fillna(
-        pd.Series(fallback, dtype="datetime64[us, UTC]")
+    sent["sent_at"] = (
+        pd.Series(sent_at, dtype="datetime64[us, UTC]")
+        .fillna(pd.Series(fallback, dtype="datetime64[us, UTC]"))
+        .dt.floor("s")  # the providers report whole seconds
     )
     send_hour, habit_hour = _send_and_habit_hours(paths, sent)
     habit = habit_logit(send_hour, habit_hour)
@@ -263,7 +265,7 @@ def _write_due(
             table = pa.concat_tables(parts)
             due = np.ones(table.num_rows, dtype=bool)
             if until is not None:
-                at = pd.to_datetime(table["event_ts"].to_pandas(), utc=True)
+                at = pd.to_datetime(table["event_ts"].to_pandas(), utc=True, format="ISO8601")
                 due = (at < pd.Timestamp(until).tz_convert(UTC)).to_numpy()
             if (~due).any():
                 pq.write_table(table.filter(pa.array(~due)), held)
