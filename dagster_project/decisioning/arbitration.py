@@ -30,12 +30,19 @@ import pandas as pd
 
 from ..settings import OUTBOUND_CHANNELS, PRODUCTS
 from .config import MarketingConfig
-from .contact_history import available_channels
+from .contact_history import channel_availability
 from .eligibility import eligible
 from .exploration import explore
 from .quiet_hours import send_times
 from .response_learning import ResponseEstimates, learn_responses
-from .send_time import Evidence, empty_engagement, explain, schedule_contacts
+from .send_time import (
+    Evidence,
+    empty_engagement,
+    explain,
+    explain_gap,
+    reopens_in_time,
+    schedule_contacts,
+)
 
 
 @dataclass(frozen=True)
@@ -175,7 +182,22 @@ def decide_with_evidence(
         [customers[f"can_{c}"].fillna(False).to_numpy(dtype=bool) for c in OUTBOUND_CHANNELS],
         axis=1,
     )
-    open_channels, blocked_by = available_channels(inputs.history, keys, now, channels, policy)
+    # The minimum gap, on channels that optimise send time, at the send instant: a contact
+    # whose gap ends within the horizon is open, to go out no earlier than that (send_time).
+    zones = customers["time_zone"].reset_index(drop=True)
+
+    def reopens(channel: str, rows: np.ndarray, earliest: np.ndarray) -> np.ndarray:
+        return reopens_in_time(
+            earliest,
+            zones.iloc[rows],
+            now,
+            channels.outbound(channel).quiet_hours,
+            policy.default_time_zone,
+            timedelta(hours=policy.send_time_horizon_hours),
+        )
+
+    availability = channel_availability(inputs.history, keys, now, channels, policy, reopens)
+    open_channels, blocked_by = availability.open, availability.blocked
     allowed = np.array([[c in o.channels for c in OUTBOUND_CHANNELS] for o in offers], dtype=bool)
 
     # Contact: best (offer, channel) by expected value among what every rule permits.
@@ -348,7 +370,17 @@ def decide_with_evidence(
         ignore_index=True,
     )
     finished = _finish(
-        plan, customers, offers, p_offer, p_channel, response, inputs, config, control, now
+        plan,
+        customers,
+        offers,
+        p_offer,
+        p_channel,
+        response,
+        inputs,
+        config,
+        control,
+        now,
+        availability.not_before,
     )
     return finished, learned
 
@@ -364,6 +396,7 @@ def _finish(
     config: MarketingConfig,
     control: np.ndarray,
     now: datetime,
+    not_before: np.ndarray,
 ) -> pd.DataFrame:
     row = plan["row"].to_numpy(dtype=np.int64)
     planned_offer = plan["offer_index"].to_numpy(dtype=np.int64)
@@ -419,7 +452,7 @@ def _finish(
         if any(config.channels.outbound(c).optimise_send_time for c in OUTBOUND_CHANNELS)
         else None
     )
-    for channel in OUTBOUND_CHANNELS:
+    for c, channel in enumerate(OUTBOUND_CHANNELS):
         mask = is_contact & (out["channel"] == channel).to_numpy()
         if not mask.any():
             continue
@@ -439,14 +472,22 @@ def _finish(
             settings.quiet_hours,
             policy.default_time_zone,
             timedelta(hours=policy.send_time_horizon_hours),
+            not_before[row[mask], c],
         )
         out.loc[mask, "scheduled_at"] = times.scheduled_at
-        best_hour[np.flatnonzero(mask)[times.optimised]] = [
+        words = np.full(int(mask.sum()), None, dtype=object)
+        words[times.optimised] = [
             explain(channel, at, population)
             for at, population in zip(
                 times.local_time[times.optimised], from_population[times.optimised], strict=True
             )
         ]
+        # Held past the decision by the minimum gap: say so, with the best hour if it moved on.
+        words[times.held] = [
+            explain_gap(policy.min_gap_hours, at, moved)
+            for at, moved in zip(times.local_time[times.held], words[times.held], strict=True)
+        ]
+        best_hour[np.flatnonzero(mask)] = words
     deferred = (out["scheduled_at"] > pd.Timestamp(now).tz_convert(None)).to_numpy()
     out.loc[deferred, "explanation"] = "deferred past quiet hours"
     moved = pd.notna(best_hour)

@@ -36,7 +36,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -214,6 +214,9 @@ class SendTimes:
     optimised: np.ndarray  # bool: moved to a better hour than the first one allowed
     local_time: np.ndarray  # "HH:MM" local of the chosen instant
     lift: np.ndarray  # the chosen instant's score over the first allowed one's, minus 1
+    # bool: the first allowed instant is later than quiet hours alone allow, because the
+    # contact's ``not_before`` (the minimum gap since the last contact) held it
+    held: np.ndarray
 
 
 def _candidates(
@@ -242,6 +245,65 @@ def _candidates(
         out.append(at)
 
 
+def _seconds(t: time) -> float:
+    return t.hour * 3600 + t.minute * 60 + t.second + t.microsecond / 1e6
+
+
+def _local(instants: np.ndarray, zone: str) -> pd.DatetimeIndex:
+    return pd.DatetimeIndex(instants).tz_localize("UTC").tz_convert(zone)
+
+
+def earliest_allowed(
+    instants: np.ndarray,
+    time_zones: pd.Series | np.ndarray,
+    window: QuietHours | None,
+    default_zone: str,
+) -> np.ndarray:
+    """Per instant (datetime64, naive UTC), itself if it is outside quiet hours in the
+    customer's zone, else the end of those quiet hours: ``next_send_time`` over arrays, one
+    vectorised conversion per distinct zone."""
+    instants = np.asarray(instants, dtype="datetime64[us]")
+    out = instants.copy()
+    if window is None or not len(instants):
+        return out
+    zones = pd.Series(np.asarray(time_zones, dtype=object)).fillna(default_zone).to_numpy()
+    start, end = _seconds(window.start), _seconds(window.end)
+    for zone in pd.unique(zones):
+        rows = np.flatnonzero(zones == zone)
+        local = _local(instants[rows], zone)
+        wall = local.tz_localize(None)
+        seconds = (wall - wall.normalize()).total_seconds().to_numpy()
+        if start <= end:
+            quiet = (seconds >= start) & (seconds < end)
+        else:  # wraps midnight
+            quiet = (seconds >= start) | (seconds < end)
+        if not quiet.any():
+            continue
+        ends = wall.normalize() + pd.Timedelta(seconds=end)
+        ends = ends.where(ends > wall, ends + pd.Timedelta(days=1))
+        ends = ends[quiet].tz_localize(
+            zone, ambiguous=np.ones(int(quiet.sum()), dtype=bool), nonexistent="shift_forward"
+        )
+        out[rows[quiet]] = ends.tz_convert("UTC").tz_localize(None).to_numpy("datetime64[us]")
+    return out
+
+
+def reopens_in_time(
+    not_before: np.ndarray,
+    time_zones: pd.Series | np.ndarray,
+    now: datetime,
+    window: QuietHours | None,
+    default_zone: str,
+    horizon: timedelta = DEFAULT_HORIZON,
+) -> np.ndarray:
+    """Per earliest instant: whether a send at or after it, outside quiet hours, still falls
+    within ``now + horizon``."""
+    if now.tzinfo:
+        now = now.astimezone(UTC).replace(tzinfo=None)
+    first = earliest_allowed(not_before, time_zones, window, default_zone)
+    return first <= np.datetime64(now + horizon, "us")
+
+
 def best_send_times(
     profiles: np.ndarray | Callable[[np.ndarray, np.ndarray], np.ndarray],
     time_zones: pd.Series,
@@ -250,9 +312,13 @@ def best_send_times(
     default_zone: str,
     horizon: timedelta = DEFAULT_HORIZON,
     min_lift: float = MIN_LIFT,
+    not_before: np.ndarray | None = None,
 ) -> SendTimes:
     """Per contact, the instant to send (see the module docstring). ``profiles``: a row per
-    contact, or a function of (contact rows, hours of the week) giving their profile there."""
+    contact, or a function of (contact rows, hours of the week) giving their profile there.
+    ``not_before`` (datetime64, naive UTC; NaT: none): per contact, the earliest instant it may
+    go out (the minimum gap since the last contact); its first allowed instant is then that one,
+    or the end of quiet hours it falls in, and the later candidates are those after it."""
     if now.tzinfo is None:
         now = now.replace(tzinfo=UTC)
     n = len(time_zones)
@@ -264,8 +330,12 @@ def best_send_times(
     else:
         score = profiles
     zones = time_zones.fillna(default_zone).to_numpy(dtype=object)
+    if not_before is None:
+        not_before = np.full(n, np.datetime64("NaT"), dtype="datetime64[us]")
+    not_before = np.asarray(not_before, dtype="datetime64[us]")
     scheduled = np.empty(n, dtype="datetime64[us]")
     optimised = np.zeros(n, dtype=bool)
+    held = np.zeros(n, dtype=bool)
     local_time = np.empty(n, dtype=object)
     lift = np.zeros(n)
     for zone in pd.unique(zones):
@@ -274,19 +344,38 @@ def best_send_times(
         tz = ZoneInfo(zone)
         locals_ = [c.astimezone(tz) for c in candidates]
         hours = np.array([hour_of_week(t) for t in locals_])
-        scores = score(rows, hours)
-        best = scores.argmax(axis=1)
-        gain = scores[np.arange(len(rows)), best] / np.maximum(scores[:, 0], 1e-300) - 1
-        chosen = np.where(gain >= min_lift, best, 0)
         instants = np.array(
             [c.astimezone(UTC).replace(tzinfo=None) for c in candidates], dtype="datetime64[us]"
         )
         labels = np.array([f"{t:%H:%M}" for t in locals_], dtype=object)
-        scheduled[rows] = instants[chosen]
+        scores = np.array(score(rows, hours), dtype=float)
+        first = np.full(len(rows), instants[0])
+        first_label = np.full(len(rows), labels[0], dtype=object)
+        limit = np.datetime64(now.astimezone(UTC).replace(tzinfo=None) + horizon, "us")
+        wait = not_before[rows]
+        pushed = ~np.isnat(wait) & (wait > instants[0])
+        if pushed.any():
+            # Held by the gap: the first allowed instant is the contact's own; the zone's
+            # candidates before it are out of reach.
+            p = np.flatnonzero(pushed)
+            own = earliest_allowed(wait[p], np.full(len(p), zone, dtype=object), window, zone)
+            local = _local(own, zone)
+            own_hours = (local.dayofweek * 24 + local.hour).to_numpy(dtype=np.int64)
+            unique, inverse = np.unique(own_hours, return_inverse=True)
+            scores[p, 0] = np.array(score(rows[p], unique), dtype=float)[np.arange(len(p)), inverse]
+            first[p] = own
+            first_label[p] = np.asarray(local.strftime("%H:%M"), dtype=object)
+            reachable = (instants[None, 1:] > own[:, None]) & (instants[None, 1:] <= limit)
+            scores[p, 1:] = np.where(reachable, scores[p, 1:], -np.inf)
+        best = scores.argmax(axis=1)
+        gain = scores[np.arange(len(rows)), best] / np.maximum(scores[:, 0], 1e-300) - 1
+        chosen = np.where(gain >= min_lift, best, 0)
+        scheduled[rows] = np.where(chosen > 0, instants[chosen], first)
         optimised[rows] = chosen > 0
-        local_time[rows] = labels[chosen]
+        held[rows] = pushed
+        local_time[rows] = np.where(chosen > 0, labels[chosen], first_label)
         lift[rows] = np.where(chosen > 0, gain, 0.0)
-    return SendTimes(scheduled, optimised, local_time, lift)
+    return SendTimes(scheduled, optimised, local_time, lift, held)
 
 
 def schedule_contacts(
@@ -299,17 +388,21 @@ def schedule_contacts(
     window: QuietHours | None,
     default_zone: str,
     horizon: timedelta = DEFAULT_HORIZON,
+    not_before: np.ndarray | None = None,
 ) -> tuple[SendTimes, np.ndarray]:
     """The send instants of contacts on ``channel`` to the customers at ``rows`` (of the
     ``customers`` the evidence was built over; one contact each), and which of them had no
-    evidence of their own (their profile is the population's)."""
+    evidence of their own (their profile is the population's). ``not_before``: per contact, the
+    earliest instant it may go out (``best_send_times``)."""
     population = population_profile(evidence.population(channel))
     counts = evidence.counts(rows, channel, customers)
 
     def score(contacts: np.ndarray, hours: np.ndarray) -> np.ndarray:
         return profile_at(counts[contacts], population, hours)
 
-    times = best_send_times(score, time_zones, now, window, default_zone, horizon)
+    times = best_send_times(
+        score, time_zones, now, window, default_zone, horizon, not_before=not_before
+    )
     return times, counts.sum(axis=1) <= 0
 
 
@@ -318,3 +411,13 @@ def explain(channel: str, local_time: str, from_population: bool) -> str:
     habit = HABITS.get(channel, f"answer {channel}")
     who = "most customers" if from_population else "they usually"
     return f"sent at {local_time} local, when {who} {habit}"
+
+
+def explain_gap(min_gap_hours: float, local_time: str, best_hour: str | None = None) -> str:
+    """The decision row's words for a contact the minimum gap held past the decision: at the
+    gap's end (``local_time``), or at its best hour after it (``best_hour``: ``explain``'s
+    words)."""
+    gap = f"the minimum gap of {min_gap_hours:g} hours since the last contact"
+    if best_hour is None:
+        return f"sent at {local_time} local, once {gap} has passed"
+    return f"{best_hour}, after {gap}"
