@@ -30,6 +30,14 @@ allow (``now`` unless it is quiet hours) and the top of every later local hour u
 scores it, and the best wins only if it beats the first candidate by ``min_lift`` (relative),
 else the contact goes out as soon as it may. Everything is arrays: per time zone (a handful) the
 candidates are the same for all its customers, so a contact costs one row of a matrix.
+
+**The minimum gap at the send instant**: a customer contacted yesterday at 21:00 is inside a 24 h
+gap at today's 17:00 run, yet not at 20:00. On these channels the gap is evaluated when the
+contact goes out (``contact_history.channel_availability``): a customer closed only by it is open
+when the gap ends (last contact + gap - ``SCHEDULE_SLACK``) in time for a send, outside quiet
+hours, within the horizon (``reopens_in_time``). Their first allowed instant is then that one (or
+the end of the quiet hours it falls in), the later candidates are those after it, and the decision
+row says the gap held the contact (``explain_gap``).
 """
 
 from __future__ import annotations
@@ -245,6 +253,9 @@ def _candidates(
         out.append(at)
 
 
+_CLOCK = np.array([f"{m // 60:02d}:{m % 60:02d}" for m in range(24 * 60)], dtype=object)
+
+
 def _seconds(t: time) -> float:
     return t.hour * 3600 + t.minute * 60 + t.second + t.microsecond / 1e6
 
@@ -364,7 +375,7 @@ def best_send_times(
             unique, inverse = np.unique(own_hours, return_inverse=True)
             scores[p, 0] = np.array(score(rows[p], unique), dtype=float)[np.arange(len(p)), inverse]
             first[p] = own
-            first_label[p] = np.asarray(local.strftime("%H:%M"), dtype=object)
+            first_label[p] = _CLOCK[(local.hour * 60 + local.minute).to_numpy()]
             reachable = (instants[None, 1:] > own[:, None]) & (instants[None, 1:] <= limit)
             scores[p, 1:] = np.where(reachable, scores[p, 1:], -np.inf)
         best = scores.argmax(axis=1)
