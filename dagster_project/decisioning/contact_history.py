@@ -33,7 +33,18 @@ HISTORY_COLUMNS = {
     "clicked": "bool",
     "product": "object",
     "predicted": "float64",
+    "delivered": "bool",  # false: decided, waiting to go out at sent_at
+    "decided_at": "datetime64[us]",
 }
+
+
+def _decided_before(history: pd.DataFrame, now: datetime) -> np.ndarray:
+    """The contacts that count against a decision at ``now``: every one decided before it,
+    wherever its send time falls (one waiting for tomorrow's 08:00 counts at 08:00), and, where
+    the decision time is unknown, every one sent before it. A plan decided again at its own
+    instant does not count itself."""
+    decided = history.get("decided_at", pd.Series(pd.NaT, index=history.index))
+    return (decided.fillna(history["sent_at"]) < now).to_numpy(dtype=bool)
 
 
 def _counts_since(
@@ -125,7 +136,7 @@ def channel_availability(
     """
     if now.tzinfo:  # the history's timestamps are naive UTC, as everywhere in the warehouse
         now = now.astimezone(UTC).replace(tzinfo=None)
-    history = history[history["sent_at"] < now]
+    history = history[_decided_before(history, now)]
     n = len(customers)
     open_ = np.ones((n, len(OUTBOUND_CHANNELS)), dtype=bool)
     for c, channel in enumerate(OUTBOUND_CHANNELS):

@@ -22,6 +22,7 @@ from .send_time import (
 from .store import ACTIONS_TABLE
 
 CONTACT_HISTORY_TABLE = "activation.contact_history"
+OUTBOX_TABLE = "activation.outbox"
 RECENT_PAGES_DAYS = 30
 
 _STAGES = ",\n".join(
@@ -61,9 +62,17 @@ ORDER BY f.customer_key
 # times the channel score (response learning calibrates that against the clicks).
 HISTORY_SQL = f"""
 SELECT h.customer_key, h.channel, h.sent_at, h.engaged, h.clicked, d.product,
-    d.offer_score * d.channel_score AS predicted
+    d.offer_score * d.channel_score AS predicted, true AS delivered, d.decided_at
 FROM {CONTACT_HISTORY_TABLE} AS h
 LEFT JOIN {ACTIONS_TABLE} AS d USING (decision_id)
+UNION ALL
+-- Contacts decided but not sent yet (waiting for their hour, or retrying) count against caps
+-- and the gap at the time they will go out; nothing is learned from them until they are sent.
+SELECT o.customer_key, o.channel, o.scheduled_at, false, false, d.product, NULL, false,
+    d.decided_at
+FROM {OUTBOX_TABLE} AS o
+LEFT JOIN {ACTIONS_TABLE} AS d USING (decision_id)
+WHERE o.action = 'contact' AND o.state IN ('queued', 'sending', 'failed')
 """
 
 

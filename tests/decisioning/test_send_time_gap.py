@@ -247,3 +247,38 @@ def test_a_held_send_is_after_the_gap_outside_quiet_hours_within_the_horizon(
             assert not _quiet(at, zones.iloc[r], window)
         local = at.replace(tzinfo=UTC).astimezone(ZoneInfo(zones.iloc[r]))
         assert times.local_time[i] == f"{local:%H:%M}"
+
+
+def test_a_contact_decided_yesterday_and_waiting_for_today_counts_against_todays_run() -> None:
+    # Decided at yesterday's late run, scheduled for today's 17:00, not sent yet: the 17:00 run
+    # must see it, or the customer gets two emails at the same instant.
+    yesterday = datetime(2026, 3, 2, 23, 59)
+    waiting = pd.DataFrame(
+        {
+            "customer_key": ["ck_waiting", "ck_same_run"],
+            "channel": ["email", "email"],
+            "sent_at": [NOW.replace(tzinfo=None), NOW.replace(tzinfo=None) + timedelta(hours=2)],
+            "engaged": [False, False],
+            "delivered": [False, False],
+            # the second was decided by this very run: deciding it again must not count it
+            "decided_at": [yesterday, NOW.replace(tzinfo=None)],
+        }
+    ).astype({"sent_at": "datetime64[us]", "decided_at": "datetime64[us]"})
+    keys = pd.Index(["ck_waiting", "ck_same_run"])
+    availability = channel_availability(
+        waiting, keys, NOW, CONFIG.channels, CONFIG.policy, _reopens("UTC")
+    )
+    # counted: the next email may go out no earlier than the gap after the waiting one
+    earliest = np.datetime64(NOW.replace(tzinfo=None) + timedelta(hours=24) - SCHEDULE_SLACK)
+    assert availability.not_before[0, EMAIL] == earliest
+    without = channel_availability(
+        waiting.assign(decided_at=pd.NaT, sent_at=waiting["sent_at"] + timedelta(days=1)),
+        keys,
+        NOW,
+        CONFIG.channels,
+        CONFIG.policy,
+        _reopens("UTC"),
+    )
+    assert without.open[0, EMAIL] and np.isnat(without.not_before[0, EMAIL])
+    # not counted: this run's own plan
+    assert availability.open[1, EMAIL] and np.isnat(availability.not_before[1, EMAIL])
