@@ -1,13 +1,13 @@
 """Dagster wiring for activation: queue the decided actions and deliver what is due, once each."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 
 from ..decisioning.assets import NEXT_BEST_ACTIONS
 from ..resources import WAREHOUSE_POOL, MarketingConfigResource, WarehouseResource
 from ..warehouse import table_exists
-from .dispatcher import DISPATCH_LIMIT, build_adapters, dispatch
+from .dispatcher import DISPATCH_LIMIT, build_adapters, dispatch, dispatch_through
 from .outbox import RetryPolicy
 from .pending import write_pending
 from .personalisation import export_snapshot
@@ -21,6 +21,9 @@ class DispatchConfig(dg.Config):
     dispatch_at: str | None = None
     # A replayed or simulated world: the clock is the latest decision's, not the wall clock.
     use_decision_clock: bool = False
+    # A simulated world: also deliver what falls due in the next this many hours, each at the
+    # instant it does, as the due-actions sensor would (0: only what is due now).
+    simulate_hours: float = 0.0
     max_attempts: int = RetryPolicy.max_attempts
     first_retry_delay_s: float = RetryPolicy.first_delay_s
     batch_size: int = DISPATCH_LIMIT
@@ -60,7 +63,13 @@ def deliveries(
     adapters = build_adapters(marketing.channels, warehouse.paths.root / "outbox")
     retry = RetryPolicy(max_attempts=config.max_attempts, first_delay_s=config.first_retry_delay_s)
     with warehouse.connect() as conn:
-        report = dispatch(conn, adapters, now, context.run.run_id, retry, config.batch_size)
+        if config.simulate_hours > 0:
+            until = now + timedelta(hours=config.simulate_hours)
+            report = dispatch_through(
+                conn, adapters, now, until, context.run.run_id, retry, config.batch_size
+            )
+        else:
+            report = dispatch(conn, adapters, now, context.run.run_id, retry, config.batch_size)
         pending = write_pending(conn, warehouse.paths.root)
         personalised = (
             export_snapshot(conn, warehouse.paths.root)

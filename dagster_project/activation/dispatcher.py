@@ -19,7 +19,7 @@ import pandas as pd
 
 from ..decisioning.config import ChannelsConfig
 from .adapters import Adapter, DeliveryError, LocalSinkAdapter, Message, SmtpAdapter, WebhookAdapter
-from .outbox import RetryPolicy, StateChange, due, enqueue, record
+from .outbox import OUTBOX, RETRYABLE, RetryPolicy, StateChange, due, enqueue, record
 
 PERSONALISATION = "activation.web_personalisation"
 CONTEXT_CALLS = 3
@@ -179,6 +179,36 @@ def dispatch(
         for change in outcomes:
             report.count(change.state)
     return report
+
+
+def dispatch_through(
+    conn: duckdb.DuckDBPyConnection,
+    adapters: Mapping[str, Adapter],
+    start: datetime,
+    until: datetime,
+    run_id: str,
+    retry: RetryPolicy | None = None,
+    limit: int = DISPATCH_LIMIT,
+) -> DispatchReport:
+    """Deliver what is due at ``start``, then each row falling due before ``until`` at the instant
+    it does: what the due-actions sensor does in real time, for a simulated clock (a demo world's
+    day, whose contacts wait for their best hour)."""
+    naive_until = until.replace(tzinfo=None) if until.tzinfo else until
+    at = start.replace(tzinfo=None) if start.tzinfo else start
+    total = DispatchReport()
+    states = ", ".join(f"'{s}'" for s in RETRYABLE)
+    while True:
+        report = dispatch(conn, adapters, at, run_id, retry, limit)
+        total.queued += report.queued
+        total.attempted += report.attempted
+        for state, count in report.states.items():
+            total.states[state] = total.states.get(state, 0) + count
+        (next_due,) = conn.execute(
+            f"SELECT min(next_attempt_at) FROM {OUTBOX} WHERE state IN ({states})"
+        ).fetchone()
+        if next_due is None or next_due >= naive_until or (next_due <= at and not report.attempted):
+            return total
+        at = max(next_due, at)
 
 
 def _message(conn: duckdb.DuckDBPyConnection, row: pd.Series, recipients: pd.DataFrame) -> Message:

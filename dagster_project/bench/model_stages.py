@@ -183,6 +183,8 @@ def arbitrate_million(bench_dir: Path) -> dict:
         history,
         now,
         world.model_versions,
+        # The world's engagement hours, repeated like its customers: send times are chosen too.
+        repeat(world.engagement),
     )
     config = load_marketing_config(config_dir())
     started = time.perf_counter()
@@ -194,4 +196,5 @@ def arbitrate_million(bench_dir: Path) -> dict:
         "decision_rows": len(plan),
         "actions": plan["action"].value_counts().to_dict(),
         "history_contacts": contacts,
+        "engagement_rows": len(inputs.engagement),
     }

@@ -9,7 +9,7 @@ and the learning curve: each day's decided contacts valued with the demo truth.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from rich.console import Console
 from rich.table import Table
@@ -22,6 +22,8 @@ from ..settings import DataPaths
 from ..warehouse import connect
 
 DECIDE_AT_UTC = "17:00:00+00:00"
+# Deliveries on the world's clock, each when it falls due before the next daily decision.
+WORLD_DELIVERIES = {"use_decision_clock": True, "simulate_hours": 24}
 RETRAIN_EVERY_DAYS = 7
 
 
@@ -47,16 +49,17 @@ def run_closed_loop(paths: DataPaths, loop_days: int, seed: int, console: Consol
     ok = True
     for offset in range(1, loop_days + 1):
         day = last_day + timedelta(days=offset)
-        answers = answer_deliveries(paths, paths.root / "outbox", day, seed)
-        # Decide and deliver at 17:00 UTC of the simulated day (sends in someone's quiet hours
-        # wait for the next day); retrain weekly, else score with the champions as they are.
+        decide_at = datetime.fromisoformat(f"{day.isoformat()}T{DECIDE_AT_UTC}")
+        # The world answers what was delivered, as far as it has happened by the decision.
+        answers = answer_deliveries(paths, paths.root / "outbox", day, seed, until=decide_at)
+        # Decide at 17:00 UTC of the simulated day and deliver each contact when it falls due
+        # (past quiet hours, at the customer's best hour) until the next day's decision, as the
+        # due-actions sensor would; retrain weekly, else score with the champions as they are.
         run = run_all_assets(
             retrain=offset % RETRAIN_EVERY_DAYS == 0,
             ops_config={
-                "decisioning__next_best_actions": {
-                    "decide_at": f"{day.isoformat()}T{DECIDE_AT_UTC}"
-                },
-                "activation__deliveries": {"use_decision_clock": True},
+                "decisioning__next_best_actions": {"decide_at": decide_at.isoformat()},
+                "activation__deliveries": WORLD_DELIVERIES,
             },
         )
         with connect(paths.warehouse, read_only=True) as conn:

@@ -20,7 +20,8 @@ demo_app = typer.Typer(help="The demo world: generate it, or generate it and run
 
 
 # A demo world lives in its own time: deliveries go out on the decisions' clock, not today's.
-WORLD_CLOCK = {"activation__deliveries": {"use_decision_clock": True}}
+# Each contact goes out when it falls due (its best hour) before the next day's decision.
+WORLD_CLOCK = {"activation__deliveries": {"use_decision_clock": True, "simulate_hours": 24}}
 
 
 def _generate(paths: DataPaths, customers: int, days: int, seed: int) -> None:

@@ -23,18 +23,26 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import numpy as np
 import pandas as pd
 
 from ..settings import OUTBOUND_CHANNELS, PRODUCTS
 from .config import MarketingConfig
-from .contact_history import available_channels
+from .contact_history import channel_availability
 from .eligibility import eligible
 from .exploration import explore
 from .quiet_hours import send_times
 from .response_learning import ResponseEstimates, learn_responses
+from .send_time import (
+    Evidence,
+    empty_engagement,
+    explain,
+    explain_gap,
+    reopens_in_time,
+    schedule_contacts,
+)
 
 
 @dataclass(frozen=True)
@@ -45,6 +53,9 @@ class DecisionInputs:
     history: pd.DataFrame  # outbound contacts sent: customer_key, channel, sent_at, engaged
     now: datetime  # the decision instant (UTC)
     model_versions: dict[str, str] = field(default_factory=dict)  # model name -> version
+    # Evidence of when each customer engages, per channel and local hour of the week
+    # (send_time.ENGAGEMENT_COLUMNS); empty: every contact goes out as soon as it may.
+    engagement: pd.DataFrame = field(default_factory=empty_engagement)
 
 
 WAITING = "waiting for a better channel's cap to reopen"
@@ -171,7 +182,22 @@ def decide_with_evidence(
         [customers[f"can_{c}"].fillna(False).to_numpy(dtype=bool) for c in OUTBOUND_CHANNELS],
         axis=1,
     )
-    open_channels, blocked_by = available_channels(inputs.history, keys, now, channels, policy)
+    # The minimum gap, on channels that optimise send time, at the send instant: a contact
+    # whose gap ends within the horizon is open, to go out no earlier than that (send_time).
+    zones = customers["time_zone"].reset_index(drop=True)
+
+    def reopens(channel: str, rows: np.ndarray, earliest: np.ndarray) -> np.ndarray:
+        return reopens_in_time(
+            earliest,
+            zones.iloc[rows],
+            now,
+            channels.outbound(channel).quiet_hours,
+            policy.default_time_zone,
+            timedelta(hours=policy.send_time_horizon_hours),
+        )
+
+    availability = channel_availability(inputs.history, keys, now, channels, policy, reopens)
+    open_channels, blocked_by = availability.open, availability.blocked
     allowed = np.array([[c in o.channels for c in OUTBOUND_CHANNELS] for o in offers], dtype=bool)
 
     # Contact: best (offer, channel) by expected value among what every rule permits.
@@ -344,7 +370,17 @@ def decide_with_evidence(
         ignore_index=True,
     )
     finished = _finish(
-        plan, customers, offers, p_offer, p_channel, response, inputs, config, control, now
+        plan,
+        customers,
+        offers,
+        p_offer,
+        p_channel,
+        response,
+        inputs,
+        config,
+        control,
+        now,
+        availability.not_before,
     )
     return finished, learned
 
@@ -360,6 +396,7 @@ def _finish(
     config: MarketingConfig,
     control: np.ndarray,
     now: datetime,
+    not_before: np.ndarray,
 ) -> pd.DataFrame:
     row = plan["row"].to_numpy(dtype=np.int64)
     planned_offer = plan["offer_index"].to_numpy(dtype=np.int64)
@@ -403,18 +440,58 @@ def _finish(
             ],
         }
     )
-    # Scheduled: contacts wait out quiet hours in the customer's zone; the rest apply now.
+    # Scheduled: contacts wait out quiet hours in the customer's zone, or for their best hour
+    # where the channel optimises send times (send_time); the rest apply now.
     out["scheduled_at"] = pd.Timestamp(now).tz_convert(None)
     zones = customers["time_zone"].iloc[row].reset_index(drop=True)
-    for channel in OUTBOUND_CHANNELS:
-        mask = (out["action"] == "contact").to_numpy() & (out["channel"] == channel).to_numpy()
-        if mask.any():
-            window = config.channels.outbound(channel).quiet_hours
+    policy = config.policy
+    best_hour = np.full(len(out), None, dtype=object)
+    is_contact = (out["action"] == "contact").to_numpy()
+    evidence = (
+        Evidence.of(inputs.engagement, pd.Index(customers["customer_key"]))
+        if any(config.channels.outbound(c).optimise_send_time for c in OUTBOUND_CHANNELS)
+        else None
+    )
+    for c, channel in enumerate(OUTBOUND_CHANNELS):
+        mask = is_contact & (out["channel"] == channel).to_numpy()
+        if not mask.any():
+            continue
+        settings = config.channels.outbound(channel)
+        if not settings.optimise_send_time:
             out.loc[mask, "scheduled_at"] = send_times(
-                now, zones[mask], window, config.policy.default_time_zone
+                now, zones[mask], settings.quiet_hours, policy.default_time_zone
             )
+            continue
+        times, from_population = schedule_contacts(
+            evidence,
+            row[mask],
+            len(customers),
+            channel,
+            zones[mask],
+            now,
+            settings.quiet_hours,
+            policy.default_time_zone,
+            timedelta(hours=policy.send_time_horizon_hours),
+            not_before[row[mask], c],
+        )
+        out.loc[mask, "scheduled_at"] = times.scheduled_at
+        words = np.full(int(mask.sum()), None, dtype=object)
+        words[times.optimised] = [
+            explain(channel, at, population)
+            for at, population in zip(
+                times.local_time[times.optimised], from_population[times.optimised], strict=True
+            )
+        ]
+        # Held past the decision by the minimum gap: say so, with the best hour if it moved on.
+        words[times.held] = [
+            explain_gap(policy.min_gap_hours, at, moved)
+            for at, moved in zip(times.local_time[times.held], words[times.held], strict=True)
+        ]
+        best_hour[np.flatnonzero(mask)] = words
     deferred = (out["scheduled_at"] > pd.Timestamp(now).tz_convert(None)).to_numpy()
     out.loc[deferred, "explanation"] = "deferred past quiet hours"
+    moved = pd.notna(best_hour)
+    out.loc[moved, "explanation"] = best_hour[moved]
     # Reason codes: the scoring run's, when the chosen offer is the customer's top-scored product.
     top = inputs.offer_scores
     if not top.empty and "reason_codes" in top:

@@ -54,7 +54,7 @@ def next_best_actions(
     marketing = marketing_config.load("nothing was decided and earlier decisions are unchanged")
     with warehouse.connect() as conn:
         now = _decision_instant(conn, config.decide_at)
-        inputs = load_decision_inputs(conn, now)
+        inputs = load_decision_inputs(conn, now, marketing.policy.default_time_zone)
         try:
             plan, learned = decide_with_evidence(inputs, marketing)
         except ConfigError as error:  # e.g. a rule names a column that does not exist

@@ -120,6 +120,10 @@ class OutboundChannel(Strict):
     # Response rate assumed where the channel-response model has no score for this channel yet
     # (it learns a channel only once contacts on it and their responses reach the timeline).
     prior_response: float = Field(default=0.1, gt=0, le=1)
+    # Send each contact at the customer's best hour for this channel (their engagement history's
+    # weekly profile, shrunk to the population's) within the policy's send-time horizon, outside
+    # quiet hours; off: as soon as quiet hours allow.
+    optimise_send_time: bool = False
 
     @model_validator(mode="after")
     def _endpoint_for_network_adapters(self) -> OutboundChannel:
@@ -169,6 +173,10 @@ class ContactPolicy(Strict):
     # contact spends the customer's global caps, so a poor one now costs a good one later).
     min_share_of_capped_best: float = Field(default=0.0, ge=0, le=1)
     default_time_zone: str = "America/New_York"  # for quiet hours when a customer's is unknown
+    # How far past the decision a send-time-optimised contact may wait: the daily runs are 24 h
+    # apart and caps look back their length minus an hour's slack (contact_history), so 23 h
+    # keeps every contact delivered, and counted, before the next run decides.
+    send_time_horizon_hours: float = Field(default=23.0, gt=0, le=168)
 
     @model_validator(mode="after")
     def _known_time_zone(self) -> ContactPolicy:

@@ -8,6 +8,8 @@ few vectorised group-bys.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -31,7 +33,18 @@ HISTORY_COLUMNS = {
     "clicked": "bool",
     "product": "object",
     "predicted": "float64",
+    "delivered": "bool",  # false: decided, waiting to go out at sent_at
+    "decided_at": "datetime64[us]",
 }
+
+
+def _decided_before(history: pd.DataFrame, now: datetime) -> np.ndarray:
+    """The contacts that count against a decision at ``now``: every one decided before it,
+    wherever its send time falls (one waiting for tomorrow's 08:00 counts at 08:00), and, where
+    the decision time is unknown, every one sent before it. A plan decided again at its own
+    instant does not count itself."""
+    decided = history.get("decided_at", pd.Series(pd.NaT, index=history.index))
+    return (decided.fillna(history["sent_at"]) < now).to_numpy(dtype=bool)
 
 
 def _counts_since(
@@ -83,10 +96,47 @@ def available_channels(
     """(customers, outbound channels) booleans: may be contacted there now; and why not, per customer.
 
     The reason array holds the first policy rule that closed every channel ('' when some remain).
+    Every rule is evaluated at ``now``; ``channel_availability`` lets the minimum gap be
+    evaluated at the send instant on channels that optimise send time.
+    """
+    availability = channel_availability(history, customers, now, channels, policy)
+    return availability.open, availability.blocked
+
+
+@dataclass(frozen=True)
+class Availability:
+    open: np.ndarray  # (customers, outbound channels) bool: may be contacted there
+    blocked: np.ndarray  # per customer, the rule that closed every channel ('' when some remain)
+    # (customers, outbound channels) datetime64[us], naive UTC: the earliest instant a contact
+    # there may be sent, where the minimum gap holds it past the decision; NaT: no such hold.
+    not_before: np.ndarray
+
+
+# (channel, customer rows, earliest instants) -> whether the channel has a send instant at or
+# after each earliest instant and within its send-time horizon (quiet hours permitting).
+Reopens = Callable[[str, np.ndarray, np.ndarray], np.ndarray]
+
+
+def channel_availability(
+    history: pd.DataFrame,
+    customers: pd.Index,
+    now: datetime,
+    channels: ChannelsConfig,
+    policy: ContactPolicy,
+    reopens: Reopens | None = None,
+) -> Availability:
+    """Which channels each customer may be contacted on, and from when.
+
+    Caps, the global caps and the back-off are evaluated at ``now``. So is the minimum gap,
+    except, when ``reopens`` is given, on channels that optimise send time: there a customer
+    closed only by the gap (not by a global cap, the back-off or the channel's own caps) is open
+    when the gap ends, at the last contact + gap - ``SCHEDULE_SLACK``, in time for a send within
+    the channel's horizon (``reopens`` says which do); ``not_before`` holds that instant. A
+    contact sent at 21:00 yesterday no longer skips today's 17:00 run: it waits until 20:00.
     """
     if now.tzinfo:  # the history's timestamps are naive UTC, as everywhere in the warehouse
         now = now.astimezone(UTC).replace(tzinfo=None)
-    history = history[history["sent_at"] < now]
+    history = history[_decided_before(history, now)]
     n = len(customers)
     open_ = np.ones((n, len(OUTBOUND_CHANNELS)), dtype=bool)
     for c, channel in enumerate(OUTBOUND_CHANNELS):
@@ -99,15 +149,34 @@ def available_channels(
         since = now - timedelta(days=cap.days) + SCHEDULE_SLACK
         over = _counts_since(history, customers, since) >= cap.max
         blocked[over & (blocked == "")] = f"global cap {cap.max} per {cap.days} days"
+    gap = timedelta(hours=policy.min_gap_hours)
+    gap_reason = f"minimum gap of {policy.min_gap_hours:g} hours"
+    last = np.full(n, np.datetime64("NaT"), dtype="datetime64[us]")
     if policy.min_gap_hours > 0:
-        too_soon = (
-            _counts_since(
-                history, customers, now - timedelta(hours=policy.min_gap_hours) + SCHEDULE_SLACK
-            )
-            > 0
-        )
-        blocked[too_soon & (blocked == "")] = f"minimum gap of {policy.min_gap_hours:g} hours"
+        recent = history[history["sent_at"] >= now - gap + SCHEDULE_SLACK]
+        latest = recent.groupby("customer_key")["sent_at"].max()
+        where = customers.get_indexer(latest.index)
+        last[where[where >= 0]] = latest.to_numpy(dtype="datetime64[us]")[where >= 0]
+        too_soon = ~np.isnat(last)
+        blocked[too_soon & (blocked == "")] = gap_reason
     backed_off = _backed_off(history, customers, now, policy)
+    gap_only = (blocked == gap_reason) & ~backed_off if policy.min_gap_hours > 0 else None
     blocked[backed_off & (blocked == "")] = "back-off after ignored contacts"
+    capped_open = open_.copy()
     open_ &= (blocked == "")[:, None]
-    return open_, blocked
+    not_before = np.full(open_.shape, np.datetime64("NaT"), dtype="datetime64[us]")
+    if reopens is not None and gap_only is not None and gap_only.any():
+        rows = np.flatnonzero(gap_only)
+        earliest = last[rows] + np.timedelta64(gap - SCHEDULE_SLACK)
+        for c, channel in enumerate(OUTBOUND_CHANNELS):
+            if not channels.outbound(channel).optimise_send_time:
+                continue
+            candidates = rows[capped_open[rows, c]]
+            if not len(candidates):
+                continue
+            when = earliest[capped_open[rows, c]]
+            ok = np.asarray(reopens(channel, candidates, when), dtype=bool)
+            open_[candidates[ok], c] = True
+            not_before[candidates[ok], c] = when[ok]
+        blocked[rows[open_[rows].any(axis=1)]] = ""
+    return Availability(open_, blocked, not_before)

@@ -158,7 +158,8 @@ def learn_responses(
     ``model_scores``: the channel model's score per customer and channel, NaN where it has none;
     ``priors``: per channel, the configured prior response."""
     now = _naive(now)
-    sent = history[history["sent_at"] < now]
+    delivered = history.get("delivered", pd.Series(True, index=history.index))
+    sent = history[(history["sent_at"] < now) & delivered.fillna(True).astype(bool)]
     channel, population = _channel_engagement(sent, keys, model_scores, priors)
     calibration, summary = _calibration(sent, now)
     return ResponseEstimates(channel, population, calibration, summary)

@@ -2,10 +2,12 @@
 
 The simulator sits outside the pipeline. It reads what the channels received (the local sinks:
 one JSON message per decision), finds the person behind each message in the world's truth, and
-draws their response from that person's true propensity for the offered product on that channel:
-a click (a link followed) with probability p; an open with probability min(1, 2.5 p) (every click
-is an open) for email and push, where an open is a read or a tap, and none for SMS, which has no
-open receipts; half of the clickers start an application. A few recipients opt out: an SMS
+draws their response from that person's true propensity for the offered product on that channel,
+at the instant activation delivered it: a click (a link followed) with probability p; an open with
+probability min(1, 2.5 p) (every click is an open) for email and push, both with their odds moved
+by the person's reading habit for the channel (``habits.py``: up to 1.5x at their hour against far
+from it, none on average; many reads wait for that hour), where an open is a read or a tap,
+and none for SMS, which has no open receipts; half of the clickers start an application. A few recipients opt out: an SMS
 answered STOP, a push permission turned off. An email is traced to its person by the address it
 went to; a push or SMS, which the provider addresses by customer key, through the records behind
 that key. The simulator writes what the source systems would: the email service provider's
@@ -25,7 +27,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.parquet as pq
 
+from dagster_project.demo.habits import habit_logit, read_delay_hours
 from dagster_project.demo.landing_files import (
     APPLICATIONS,
     EMAIL,
@@ -44,7 +48,7 @@ from dagster_project.demo.truth_files import (
 )
 from dagster_project.ingest.contracts import MESSAGING_EVENTS
 from dagster_project.settings import NBA_CAMPAIGN_PREFIX, PRODUCTS, DataPaths
-from dagster_project.warehouse import connect
+from dagster_project.warehouse import connect, table_exists
 
 ANSWERED_FILE = "closed_loop_answered.json"
 LOOP_EMAIL = LandingFile(EMAIL.contract, "jsonl", EMAIL.record_key, stem="email_events_closed_loop")
@@ -112,13 +116,21 @@ def _people_by_key(paths: DataPaths, keys: list[str]) -> pd.Series:
     return majority.drop_duplicates("customer_key").set_index("customer_key")["person_id"]
 
 
-def answer_deliveries(paths: DataPaths, outbox: Path, day: date, seed: int) -> LoopDay:
-    """Responses to every email, push and SMS delivered and not yet answered, dated ``day``."""
+def answer_deliveries(
+    paths: DataPaths, outbox: Path, day: date, seed: int, until: datetime | None = None
+) -> LoopDay:
+    """Responses to every email, push and SMS delivered and not yet answered, in ``day``'s files.
+
+    Each response follows the message from the instant it was delivered (the activation log's;
+    the start of ``day`` for a message it does not know). With ``until`` (the next decision
+    instant), events at or after it are held back for a later call: the platform cannot see an
+    open before it happens."""
     answered_path = paths.truth / ANSWERED_FILE
     answered = set(json.loads(answered_path.read_text())) if answered_path.exists() else set()
     sent = _delivered(outbox, answered)
     if sent.empty:
-        return LoopDay(day, {}, 0, 0, 0, 0)
+        files = _write_due(paths, day, {}, until)
+        return LoopDay(day, {}, 0, 0, 0, 0, files)
     sent["product"] = sent["offer_id"].map(_offer_products(paths))
     by_email = sent["channel"] == "email"
     by_key = _people_by_key(paths, sent.loc[~by_email, "customer_key"].tolist())
@@ -136,37 +148,42 @@ def answer_deliveries(paths: DataPaths, outbox: Path, day: date, seed: int) -> L
 
     rng = stream(seed, f"closed-loop-{day.isoformat()}")
     n = len(sent)
-    clicked = rng.random(n) < p
+    # The hour the message reached them, against the hour they read that channel (habits.py).
+    start = datetime.combine(day, datetime.min.time(), tzinfo=UTC)
+    sent_at = _delivered_at(paths, sent["decision_id"]).reindex(sent["decision_id"]).to_numpy()
+    fallback = start + pd.to_timedelta(rng.integers(0, 3600, n), unit="s")
+    sent["sent_at"] = (
+        pd.Series(sent_at, dtype="datetime64[us, UTC]")
+        .fillna(pd.Series(fallback, dtype="datetime64[us, UTC]"))
+        .dt.floor("s")  # the providers report whole seconds
+    )
+    send_hour, habit_hour = _send_and_habit_hours(paths, sent)
+    habit = habit_logit(send_hour, habit_hour)
+    clicked = rng.random(n) < _shifted(p, habit)
     open_rate = np.minimum(1.0, sent["channel"].map(_OPEN_PER_CLICK).to_numpy() * p)
-    opened = clicked | (rng.random(n) < open_rate)
+    opened = clicked | (rng.random(n) < _shifted(open_rate, habit))
     opened &= sent["channel"].map(_OPEN_PER_CLICK).to_numpy() > 0
     applied = clicked & (rng.random(n) < _APPLY_PER_CLICK)
     opted_out = ~clicked & (rng.random(n) < sent["channel"].map(_OPT_OUT).to_numpy())
-    start = datetime.combine(day, datetime.min.time(), tzinfo=UTC)
-    responses = sent.assign(
-        sent_at=start + pd.to_timedelta(rng.integers(0, 3600, n), unit="s"),
-        opened=opened,
-        clicked=clicked,
-        opted_out=opted_out,
-    )
+    responses = sent.assign(opened=opened, clicked=clicked, opted_out=opted_out)
+    soon = rng.integers(60, 8 * 3600, n) / 3600
+    delay = read_delay_hours(stream(seed, f"closed-loop-habits-{day}"), send_hour, habit_hour, soon)
     responses["opened_at"] = responses["sent_at"] + pd.to_timedelta(
-        rng.integers(60, 8 * 3600, n), unit="s"
+        np.round(delay * 3600), unit="s"
     )
     responses["clicked_at"] = responses["opened_at"] + pd.to_timedelta(
         rng.integers(5, 600, n), unit="s"
     )
 
-    files = []
-    with LandingWriter(paths.landing) as writer:
-        emails = responses[responses["channel"] == "email"]
-        if len(emails):
-            files.append(writer.write(LOOP_EMAIL, day, _email_events(emails)))
-        messages = responses[responses["channel"] != "email"]
-        if len(messages):
-            files.append(writer.write(LOOP_MESSAGING, day, _messaging_events(messages)))
-        if applied.any():
-            appliers = responses[applied]
-            files.append(writer.write(LOOP_APPLICATIONS, day, _applications(paths, appliers, rng)))
+    by_email = (responses["channel"] == "email").to_numpy()
+    tables = {}
+    if by_email.any():
+        tables[LOOP_EMAIL.stem] = _email_events(responses[by_email])
+    if (~by_email).any():
+        tables[LOOP_MESSAGING.stem] = _messaging_events(responses[~by_email])
+    if applied.any():
+        tables[LOOP_APPLICATIONS.stem] = _applications(paths, responses[applied], rng)
+    files = _write_due(paths, day, tables, until)
     _record_caused(paths, responses[applied])
     answered_path.write_text(json.dumps(sorted(answered | set(sent["decision_id"]))))
     return LoopDay(
@@ -178,6 +195,83 @@ def answer_deliveries(paths: DataPaths, outbox: Path, day: date, seed: int) -> L
         int(opted_out.sum()),
         files,
     )
+
+
+def _delivered_at(paths: DataPaths, decision_ids: pd.Series) -> pd.Series:
+    """When activation delivered each message (UTC), as its log says; empty without a log."""
+    empty = pd.Series(dtype="datetime64[us, UTC]")
+    if not paths.warehouse.exists() or decision_ids.empty:
+        return empty
+    with connect(paths.warehouse, read_only=True) as conn:
+        if not table_exists(conn, "activation.action_log"):
+            return empty
+        rows = conn.execute(
+            "SELECT decision_id, min(logged_at) AS at FROM activation.action_log "
+            "WHERE state = 'delivered' AND list_contains(?, decision_id) GROUP BY 1",
+            [sorted(set(decision_ids))],
+        ).df()
+    return pd.Series(
+        pd.to_datetime(rows["at"]).dt.tz_localize(UTC).to_numpy(), index=rows["decision_id"]
+    ).astype("datetime64[us, UTC]")
+
+
+def _send_and_habit_hours(paths: DataPaths, sent: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Per message: the recipient's local hour of day at delivery, and the hour they read that
+    channel."""
+    persons = load_persons(paths).set_index("person_id")
+    who = persons.reindex(sent["person_id"])
+    zones = who["time_zone"].fillna("UTC").to_numpy()
+    send_hour = np.zeros(len(sent))
+    at = sent["sent_at"].reset_index(drop=True)
+    for zone in pd.unique(zones):
+        rows = np.flatnonzero(zones == zone)
+        local = at.iloc[rows].dt.tz_convert(zone)
+        send_hour[rows] = (local.dt.hour + local.dt.minute / 60).to_numpy()
+    habit_hour = np.zeros(len(sent))
+    for channel in ANSWERED_CHANNELS:
+        rows = np.flatnonzero((sent["channel"] == channel).to_numpy())
+        column = f"read_hour_{channel}"
+        if column in who:
+            habit_hour[rows] = who[column].to_numpy(dtype=float)[rows]
+    return send_hour, habit_hour
+
+
+def _shifted(p: np.ndarray, logit: np.ndarray) -> np.ndarray:
+    """``p`` with its log-odds moved by ``logit``."""
+    q = np.clip(p, 1e-9, 1 - 1e-9)
+    return 1.0 / (1.0 + np.exp(-(np.log(q / (1 - q)) + logit)))
+
+
+def _held_path(paths: DataPaths, stem: str) -> Path:
+    return paths.truth / f"closed_loop_held_{stem}.parquet"
+
+
+def _write_due(
+    paths: DataPaths, day: date, tables: dict[str, pa.Table], until: datetime | None
+) -> list[Path]:
+    """Write each landing file's events due before ``until`` (all without it), with any held
+    from earlier calls; keep the rest held."""
+    files = []
+    with LandingWriter(paths.landing) as writer:
+        for spec in (LOOP_EMAIL, LOOP_MESSAGING, LOOP_APPLICATIONS):
+            parts = [tables[spec.stem]] if spec.stem in tables else []
+            held = _held_path(paths, spec.stem)
+            if held.exists():
+                parts.insert(0, pq.read_table(held))
+                held.unlink()
+            parts = [t for t in parts if t.num_rows]
+            if not parts:
+                continue
+            table = pa.concat_tables(parts)
+            due = np.ones(table.num_rows, dtype=bool)
+            if until is not None:
+                at = pd.to_datetime(table["event_ts"].to_pandas(), utc=True, format="ISO8601")
+                due = (at < pd.Timestamp(until).tz_convert(UTC)).to_numpy()
+            if (~due).any():
+                pq.write_table(table.filter(pa.array(~due)), held)
+            if due.any():
+                files.append(writer.write(spec, day, table.filter(pa.array(due))))
+    return files
 
 
 def _record_caused(paths: DataPaths, appliers: pd.DataFrame) -> None:

@@ -80,3 +80,12 @@ class DayContext:
         local = (hour * HOUR_US + rng.integers(0, 3600, len(people)) * SECOND_US).astype(np.int64)
         # Wrap rather than spill: a 9pm Los Angeles evening lands early in the same UTC day.
         return self.start_us + (local - self.utc_offset_us[people]) % DAY_US
+
+    def local_hours(self, people: np.ndarray, at_us: np.ndarray) -> np.ndarray:
+        """Each person's local time of day (hours, 0..24) at the UTC instants ``at_us``."""
+        return ((at_us + self.utc_offset_us[people]) % DAY_US) / HOUR_US
+
+    def at_local_hours(self, people: np.ndarray, hours: np.ndarray) -> np.ndarray:
+        """A UTC time on this day for each person at local time of day ``hours`` (0..24)."""
+        local = (np.asarray(hours) % 24 * HOUR_US).astype(np.int64)
+        return self.start_us + (local - self.utc_offset_us[people]) % DAY_US

@@ -3,8 +3,9 @@
 Most weekdays one or two campaigns go out, each about one product (or a general newsletter), to a
 slice of the mailing list. The platform's copy of an address is often stale: people who moved to a
 new address may still be mailed at the old one, which then tends to bounce. Reading and clicking
-follow the person's email affinity and, strongly, whether the campaign matches what they want
-right now; dissatisfied customers ignore the bank's mail. Clicks land on the website (returned as
+follow the person's email affinity, whether it arrives near the hour they usually read email
+(``habits.py``; many reads wait for that hour) and, strongly, whether the campaign matches what
+they want right now; dissatisfied customers ignore the bank's mail. Clicks land on the website (returned as
 ``Clickthroughs``); unsubscribes leave the list and reach the CRM's consent the next day.
 
 Opens are reported the way real platforms report them, one event per tracking-pixel load: a
@@ -32,6 +33,7 @@ from dagster_project.demo.formatting import (
     null_where,
     pick,
 )
+from dagster_project.demo.habits import habit_logit, read_delay_hours
 from dagster_project.demo.landing_files import EMAIL, DayRows, contract_table
 from dagster_project.demo.population import AFFINITY_CHANNELS, PLATFORMS, Population
 from dagster_project.demo.product_catalogue import PRODUCT_PROFILES
@@ -176,10 +178,24 @@ class EmailSource:
         pull = np.where(match, context.intent_level[person], 0.0)
         affinity = population.channel_affinity[person, _EMAIL]
         ignores = _DISSATISFIED_IGNORES * context.dissatisfaction[person]
-        read = ~bounced & (rng.random(n) < _sigmoid(-1.4 + 0.9 * affinity + 2.0 * pull - ignores))
-        read_at = sent + (rng.exponential(2.5 * HOUR_US, n)).astype(np.int64)
+        # Mail that arrives near the hour someone reads email is read (and clicked) more, and
+        # many wait for that hour (habits.py; its own stream, so other draws stay as they were).
+        send_hour = context.local_hours(person, sent)
+        habit_hour = population.read_hour[person, _EMAIL]
+        habit = habit_logit(send_hour, habit_hour)
+        read = ~bounced & (
+            rng.random(n) < _sigmoid(-1.4 + 0.9 * affinity + 2.0 * pull - ignores + habit)
+        )
+        soon = rng.exponential(2.5 * HOUR_US, n)
+        habit_rng = stream(self._seed, "email/habit-reads", context.index)
+        delay = read_delay_hours(habit_rng, send_hour, habit_hour, soon / HOUR_US)
+        read_at = sent + (delay * HOUR_US).astype(np.int64)
+        # A habitual read after the day's export is read soon instead (the day is the file).
+        read_at = np.where(read_at < context.end_us, read_at, sent + soon.astype(np.int64))
         read &= read_at < context.end_us
-        clicked = read & (rng.random(n) < _sigmoid(-2.2 + 0.5 * affinity + 3.5 * pull - ignores))
+        clicked = read & (
+            rng.random(n) < _sigmoid(-2.2 + 0.5 * affinity + 3.5 * pull - ignores + habit)
+        )
         click_at = read_at + (rng.exponential(3 * MINUTE_US, n)).astype(np.int64) + SECOND_US
         clicked &= click_at < context.end_us
         unsubscribed = read & ~clicked & (rng.random(n) < _UNSUBSCRIBES)

@@ -3,7 +3,8 @@
 Everything here is the truth about a person, before any system captures it. Households of 2-4
 share an address, usually a surname and sometimes a landline, but never a first name or a birthday.
 People own 1-3 devices, one or two email addresses over time (the old one lingers in other
-systems), and a habit of browsing and opening email that sources turn into behaviour.
+systems), and habits of browsing and reading messages (how much, and at which local hours:
+``habits.py``) that sources turn into behaviour.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import pyarrow.compute as pc
 from dagster_project.demo.config import WorldConfig
 from dagster_project.demo.day_context import city_time_zones
 from dagster_project.demo.formatting import concat, digits, epoch_day, pick
+from dagster_project.demo.habits import READING_CHANNELS, plan_habits
 from dagster_project.demo.noise import FIRST_NAMES
 from dagster_project.demo.random_streams import hex_ids, stream, weighted_choice
 from dagster_project.demo.vocabulary import (
@@ -32,7 +34,7 @@ from dagster_project.demo.vocabulary import (
 GENDERS = ("F", "M", "X")
 PLATFORMS = ("web", "ios", "android")
 CONSENT_SHARES = (0.70, 0.50, 0.40, 0.60)  # email, sms, push, phone: contracts.CONSENT_CHANNELS
-AFFINITY_CHANNELS = ("email", "sms", "push")  # channels the closed loop can answer on
+AFFINITY_CHANNELS = READING_CHANNELS  # email, sms, push: channels the closed loop answers on
 NO_DAY = np.iinfo(np.int32).max  # "never" for day-index columns
 
 _HOUSEHOLD_SIZES = (np.array([2, 3, 4]), np.array([0.6, 0.3, 0.1]))
@@ -76,6 +78,8 @@ class Population:
     advisor: np.ndarray
     web_activity: np.ndarray  # multiplier on browsing, mean 1
     channel_affinity: np.ndarray  # (persons, 3) logit shift per AFFINITY_CHANNELS
+    web_hour: np.ndarray  # local hour (0..24) they like to be online (habits.py)
+    read_hour: np.ndarray  # (persons, 3) local hour they read each of AFFINITY_CHANNELS
     on_mailing_list: np.ndarray  # the email platform mails them when the world starts
     esp_keeps_old_email: np.ndarray  # the email platform never picked up their new address
     device_person: np.ndarray
@@ -338,6 +342,7 @@ def build_population(config: WorldConfig) -> Population:
     device_person, device_platform, device_id, device_start, device_count = _devices(n, rng)
 
     household_member = np.argsort(household, kind="stable")
+    habits = plan_habits(n, config.seed)
     return Population(
         person_id=concat("P", digits(np.arange(1, n + 1), 8)),
         gender=gender,
@@ -367,6 +372,8 @@ def build_population(config: WorldConfig) -> Population:
         advisor=advisor,
         web_activity=web_activity,
         channel_affinity=rng.normal(0.0, 0.8, (n, len(AFFINITY_CHANNELS))),
+        web_hour=habits.web_hour,
+        read_hour=habits.read_hour,
         on_mailing_list=on_list,
         esp_keeps_old_email=changed & (rng.random(n) < _ESP_KEEPS_OLD_EMAIL),
         device_person=device_person,

@@ -32,7 +32,7 @@ from dagster_project.demo.intents import (
     window_end_us,
 )
 from dagster_project.demo.noise import FIRST_NAMES, e164
-from dagster_project.demo.population import GENDERS, Population
+from dagster_project.demo.population import AFFINITY_CHANNELS, GENDERS, Population
 from dagster_project.demo.truth_files import WORLD_FILE
 from dagster_project.demo.vocabulary import CITIES, COUNTRY, STREET_NAMES, STREET_SUFFIXES, SURNAMES
 from dagster_project.settings import PRODUCTS, DataPaths
@@ -132,6 +132,12 @@ def persons_table(population: Population, records: CrmRecords, config: WorldConf
             "household_id": concat("H", digits(population.household + 1, 8)),
             "household_size": pa.array(population.household_size),
             "time_zone": pick(pa.array(TIME_ZONES), population.time_zone),
+            # Local hours of day (habits.py): online, and reading each channel's messages.
+            "web_hour": pa.array(population.web_hour),
+            **{
+                f"read_hour_{channel}": pa.array(population.read_hour[:, c])
+                for c, channel in enumerate(AFFINITY_CHANNELS)
+            },
             "is_crm_customer": pa.array(is_customer),
             "customer_since": _dates(np.where(is_customer, since, 0), is_customer),
             "crm_records": pa.array(np.bincount(records.person, minlength=population.size)),

@@ -20,6 +20,7 @@ from dagster_project.demo.crm_records import CrmRecords
 from dagster_project.demo.day_context import BROWSING_HOURS, DayContext
 from dagster_project.demo.email_source import Clickthroughs
 from dagster_project.demo.formatting import SECOND_US, pick, utc_timestamps
+from dagster_project.demo.habits import WEB_AT_HABIT, WEB_JITTER_HOURS
 from dagster_project.demo.landing_files import WEB, DayRows, contract_table
 from dagster_project.demo.population import PLATFORMS, Population
 from dagster_project.demo.product_catalogue import PRODUCT_PROFILES
@@ -141,12 +142,18 @@ class WebSource:
         engaged = rng.random(len(person)) < 0.25 + 0.6 * context.intent_level[person]
         topic = np.where(engaged, context.intent_product[person], -1)
         click_start = clicks.at_us + rng.integers(1, 10, len(clicks.person)) * SECOND_US
+        device = population.pick_devices(rng, np.concatenate([person, clicks.person]))
+        organic = context.local_times(rng, person, BROWSING_HOURS)
+        # Some sessions come at the person's own favourite hour (their own stream, so the rest
+        # of the day draws as it did before habits existed).
+        habit_rng = stream(self._seed, "web/habit-hours", context.index)
+        at_habit = habit_rng.random(len(person)) < WEB_AT_HABIT
+        hour = population.web_hour[person] + habit_rng.normal(0.0, WEB_JITTER_HOURS, len(person))
+        organic = np.where(at_habit, context.at_local_hours(person, hour), organic)
         return _Sessions(
             person=np.concatenate([person, clicks.person]),
-            device=population.pick_devices(rng, np.concatenate([person, clicks.person])),
-            start_us=np.concatenate(
-                [context.local_times(rng, person, BROWSING_HOURS), click_start]
-            ),
+            device=device,
+            start_us=np.concatenate([organic, click_start]),
             topic=np.concatenate([topic, clicks.product]),
             campaign_id=pa.concat_arrays(
                 [pa.nulls(len(person), pa.string()), clicks.campaign_id.cast(pa.string())]

@@ -25,6 +25,7 @@ from dagster_project.decisioning.config import (
 )
 from dagster_project.decisioning.contact_history import SCHEDULE_SLACK, available_channels
 from dagster_project.decisioning.eligibility import eligible
+from dagster_project.decisioning.quiet_hours import next_send_time
 from dagster_project.settings import PRODUCTS, REPO_ROOT
 
 ZONES = ["America/New_York", "America/Los_Angeles", "Pacific/Honolulu", None]
@@ -41,6 +42,7 @@ outbound = st.builds(
     caps=caps,
     quiet_hours=quiet,
     prior_response=st.floats(0.01, 1.0),
+    optimise_send_time=st.booleans(),
 )
 policies = st.builds(
     ContactPolicy,
@@ -53,6 +55,7 @@ policies = st.builds(
     exploration_share=st.sampled_from([0.0, 0.2]),
     min_share_of_capped_best=st.sampled_from([0.0, 0.5]),
     default_time_zone=st.just(DEFAULT_ZONE),
+    send_time_horizon_hours=st.sampled_from([6.0, 23.0]),
 )
 
 
@@ -169,9 +172,27 @@ def test_no_planned_contact_breaks_a_rule(world: tuple[DecisionInputs, Marketing
         for cap in policy.global_caps:
             since = now - timedelta(days=cap.days) + SCHEDULE_SLACK
             assert _count(history, key, since) < cap.max
+        scheduled = row["scheduled_at"].to_pydatetime()
         if policy.min_gap_hours:
-            since = now - timedelta(hours=policy.min_gap_hours) + SCHEDULE_SLACK
-            assert _count(history, key, since) == 0
+            gap = timedelta(hours=policy.min_gap_hours)
+            if config.channels.outbound(channel).optimise_send_time:
+                # At the send instant (a contact may wait for the gap to end, within the
+                # horizon): at least the gap less the slack after every earlier contact; the
+                # earliest instant allowed is exactly last contact + gap - slack.
+                mine = history[history["customer_key"] == key]["sent_at"]
+                before = mine[mine < now.replace(tzinfo=None)]
+                assert (scheduled - before >= gap - SCHEDULE_SLACK).all(), "minimum gap"
+            else:  # at the decision, as always
+                since = now - gap + SCHEDULE_SLACK
+                assert _count(history, key, since) == 0, "minimum gap"
+        if config.channels.outbound(channel).optimise_send_time:
+            # Within the horizon, or at the first instant quiet hours allow (deferred, as on
+            # every channel, never dropped): a wait for the best hour or the gap stays inside it.
+            horizon = timedelta(hours=policy.send_time_horizon_hours)
+            zone = person["time_zone"] or DEFAULT_ZONE
+            window = config.channels.outbound(channel).quiet_hours
+            first = next_send_time(now, zone, window).astimezone(UTC).replace(tzinfo=None)
+            assert scheduled <= max(now.replace(tzinfo=None) + horizon, first), "horizon"
         if policy.back_off:
             mine = history[
                 (history["customer_key"] == key) & (history["sent_at"] < now.replace(tzinfo=None))
@@ -184,7 +205,6 @@ def test_no_planned_contact_breaks_a_rule(world: tuple[DecisionInputs, Marketing
                 >= (now - timedelta(days=policy.back_off.days)).replace(tzinfo=None)
             ), "back-off"
         window = config.channels.outbound(channel).quiet_hours
-        scheduled = row["scheduled_at"].to_pydatetime()
         assert scheduled >= now.replace(tzinfo=None)
         if window and window.start != window.end:
             assert not _in_quiet(scheduled, person["time_zone"] or DEFAULT_ZONE, window), (

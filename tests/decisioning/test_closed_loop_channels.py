@@ -166,7 +166,10 @@ def test_push_and_sms_are_answered_seen_and_an_sms_stop_suppresses(
             conn.execute(
                 "SELECT DISTINCT customer_key, product_topic FROM marts.fct_interactions "
                 "WHERE interaction_type = 'application_started' AND occurred_at < ?",
-                [datetime.combine(day + timedelta(days=1), datetime.min.time())],
+                # Before the decision: the world answers each message from the instant it was
+                # delivered, so a caused application can come the same evening; none of this
+                # run's messages went out before the decision instant.
+                [datetime.combine(day, datetime.min.time()) + timedelta(hours=17)],
             ).fetchall()
         )
     assert set(validation["model"]) == set(MODELS)
