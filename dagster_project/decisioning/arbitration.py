@@ -34,7 +34,7 @@ from .contact_history import available_channels
 from .eligibility import eligible
 from .exploration import explore
 from .quiet_hours import send_times
-from .response_learning import ResponseEstimates, learn_responses
+from .response_learning import PopulationEvidence, ResponseEstimates, learn_responses
 
 
 @dataclass(frozen=True)
@@ -45,6 +45,9 @@ class DecisionInputs:
     history: pd.DataFrame  # outbound contacts sent: customer_key, channel, sent_at, engaged
     now: datetime  # the decision instant (UTC)
     model_versions: dict[str, str] = field(default_factory=dict)  # model name -> version
+    # What all contacts taught (population rates, calibration): set when deciding a few
+    # customers with only their own history, as the real-time API does; None learns it here.
+    evidence: PopulationEvidence | None = None
 
 
 WAITING = "waiting for a better channel's cap to reopen"
@@ -156,6 +159,7 @@ def decide_with_evidence(
         _pivot(inputs.channel_scores, keys, OUTBOUND_CHANNELS, np.nan),
         np.array([channels.outbound(c).prior_response for c in OUTBOUND_CHANNELS]),
         now,
+        inputs.evidence,
     )
     p_channel = learned.channel
     values = np.array([o.value * o.business_weight for o in offers])

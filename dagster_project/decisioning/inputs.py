@@ -53,7 +53,7 @@ ORDER BY f.customer_key
 # Each delivered contact, with what the plan expected of it when it was decided: the offer score
 # times the channel score (response learning calibrates that against the clicks).
 HISTORY_SQL = f"""
-SELECT h.customer_key, h.channel, h.sent_at, h.engaged, h.clicked, d.product,
+SELECT h.customer_key, h.channel, h.sent_at, h.engaged, h.clicked, d.product, h.decision_id,
     d.offer_score * d.channel_score AS predicted
 FROM {CONTACT_HISTORY_TABLE} AS h
 LEFT JOIN {ACTIONS_TABLE} AS d USING (decision_id)
