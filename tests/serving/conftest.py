@@ -1,0 +1,106 @@
+"""A decided world with a published serving snapshot, and real ``journey serve`` processes."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from dagster_project.decisioning.assets import next_best_actions
+from dagster_project.ml.assets import ml_assets
+from dagster_project.settings import DataPaths
+from tests.factories import materialize
+from tests.worlds import copy_world
+
+API_KEY = "test-key-1"
+OTHER_KEY = "test-key-2"
+
+
+@dataclass
+class Server:
+    url: str
+    process: subprocess.Popen
+    paths: DataPaths
+
+    def request(
+        self, path: str, key: str | None = API_KEY, body: object = None, method: str = "GET"
+    ) -> tuple[int, dict, bytes]:
+        data = None if body is None else json.dumps(body).encode()
+        headers = {"Content-Type": "application/json"} if data else {}
+        if key is not None:
+            headers["X-API-Key"] = key
+        request = urllib.request.Request(self.url + path, data=data, headers=headers, method=method)
+        try:
+            with urllib.request.urlopen(request, timeout=30) as answer:
+                return answer.status, dict(answer.headers), answer.read()
+        except urllib.error.HTTPError as error:
+            return error.code, dict(error.headers), error.read()
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def start_server(paths: DataPaths, rate: float | None = None) -> Server:
+    port = _free_port()
+    env = {**os.environ, "JOURNEY_DATA_DIR": str(paths.root)}
+    env["JOURNEY_API_KEYS"] = f"{API_KEY}, {OTHER_KEY}"
+    if rate is not None:
+        env["JOURNEY_API_RATE"] = str(rate)
+    journey = Path(sys.executable).parent / "journey"
+    process = subprocess.Popen(
+        [str(journey), "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=open(paths.root / f"serve-{port}.log", "w"),  # noqa: SIM115
+    )
+    server = Server(f"http://127.0.0.1:{port}", process, paths)
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        assert process.poll() is None, "journey serve exited"
+        try:
+            if server.request("/readyz")[0] == 200:
+                return server
+        except OSError:
+            pass
+        time.sleep(0.25)
+    process.kill()
+    raise TimeoutError("journey serve did not become ready")
+
+
+def stop_server(server: Server) -> None:
+    if server.process.poll() is None:
+        server.process.terminate()
+        try:
+            server.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.process.kill()
+            server.process.wait()
+
+
+@pytest.fixture(scope="session")
+def decided_world(model_world: DataPaths, tmp_path_factory: pytest.TempPathFactory) -> DataPaths:
+    """Scored and decided once: the decision asset published the serving snapshot."""
+    paths = copy_world(model_world, tmp_path_factory.mktemp("decided-world"))
+    result = materialize(paths, [*ml_assets, next_best_actions])
+    assert result.success
+    return paths
+
+
+@pytest.fixture(scope="module")
+def server(decided_world: DataPaths) -> Iterator[Server]:
+    running = start_server(decided_world)
+    yield running
+    stop_server(running)
