@@ -42,9 +42,13 @@ class Server:
         request = urllib.request.Request(self.url + path, data=data, headers=headers, method=method)
         try:
             with urllib.request.urlopen(request, timeout=30) as answer:
-                return answer.status, dict(answer.headers), answer.read()
+                return answer.status, _lower(answer.headers), answer.read()
         except urllib.error.HTTPError as error:
-            return error.code, dict(error.headers), error.read()
+            return error.code, _lower(error.headers), error.read()
+
+
+def _lower(headers: object) -> dict:
+    return {k.lower(): v for k, v in headers.items()}  # type: ignore[attr-defined]
 
 
 def _free_port() -> int:

@@ -29,7 +29,9 @@ def test_the_demo_page_shows_the_mortgage_calculator_after_a_mortgage_page_view(
             block = page.locator("#personalised")
             expect(block).to_have_attribute("data-state", "generic", timeout=15_000)
             expect(page.locator("#tool")).to_have_count(0)
-            page.click("#nav-mortgages")
+            page.click("#nav-mortgages")  # the session the candidate was chosen on
+            expect(block).to_have_attribute("data-decisions", "2", timeout=5_000)
+            page.click("#nav-calculator")
             expect(block).to_have_attribute("data-offer", "mortgage_rates", timeout=5_000)
             expect(page.locator("#tool")).to_have_text("Open the mortgage calculator")
             assert "decision API answered" not in page.locator("#status").inner_text()
