@@ -9,6 +9,7 @@ under ``/demo``. Every ``/v1`` route needs an ``X-API-Key`` header holding one o
 reasons; ids sent in a query are never logged.
 """
 
+import gc
 import logging
 import threading
 import time
@@ -29,7 +30,7 @@ from .decision_log import DecisionLog
 from .event_landing import check_events, land_events
 from .guards import ApiKeys, RateLimiter, key_label
 from .metrics import Metrics
-from .realtime import Decider, offer_body, wall_clock
+from .realtime import Decider, encoded_offer, wall_clock
 from .session import Session
 from .snapshot import latest_snapshot_id, load_snapshot
 
@@ -92,28 +93,45 @@ class ServingState:
         self.load_error: str | None = None
         self._stop = threading.Event()
         self._lock = threading.Lock()  # one writer of sessions and deciders at a time
+        self._refreshing = threading.Lock()  # one refresh at a time (start-up and the watcher)
         self._thread: threading.Thread | None = None
 
     def refresh(self) -> bool:
-        """Load a newer snapshot if LATEST names one; True when it swapped."""
+        """Load a newer snapshot if LATEST names one, or decide everyone again for a new day;
+        True when it swapped. Runs off the request path (start-up and the watcher thread)."""
+        if not self._refreshing.acquire(blocking=False):
+            return False  # the other thread is at it
+        try:
+            return self._refresh()
+        finally:
+            self._refreshing.release()
+
+    def _refresh(self) -> bool:
         latest = latest_snapshot_id(self.data_root)
-        current = self.decider.snapshot.snapshot_id if self.decider else None
-        if latest is None or latest == current:
+        current = self.decider
+        if latest is None:
+            return False
+        new_day = current is not None and current.snapshot.snapshot_id == latest
+        if new_day and not current.stale():  # type: ignore[union-attr]
             return False
         try:
-            snapshot = load_snapshot(self.data_root, latest)
+            snapshot = current.snapshot if new_day else load_snapshot(self.data_root, latest)  # type: ignore[union-attr]
             with self._lock:
-                decider = Decider(snapshot, dict(self.sessions), self.clock)
-                if self.decider is not None:
-                    decider.carry_pending(self.decider.pending_contacts())
+                pending = self.decider.pending_contacts() if self.decider else []
+                decider = Decider(snapshot, dict(self.sessions), self.clock, pending)
                 self.decider = decider  # one reference swap: requests see old or new
         except (OSError, ValueError, KeyError) as error:
             self.load_error = f"snapshot {latest}: {type(error).__name__}"
             LOG.warning("could not load %s", self.load_error)
             return False
+        # The plan is long-lived: keep the cyclic collector from walking it during requests.
+        gc.collect()
+        gc.freeze()
         self.load_error = None
-        self.metrics.count("journey_snapshot_swaps_total")
-        LOG.info("serving snapshot %s", latest)
+        self.metrics.count(
+            "journey_day_changes_total" if new_day else "journey_snapshot_swaps_total"
+        )
+        LOG.info("serving snapshot %s, day %s", latest, decider.plan_day)
         return True
 
     def start(self, poll_seconds: float = POLL_SECONDS) -> None:
@@ -246,6 +264,9 @@ def create_app(
                 "snapshot_id": decider.snapshot.snapshot_id,
                 # The API's clock (the snapshot's calendar): what clients stamp events with.
                 "now": decider.now().isoformat(),
+                # The day every customer was decided for (behind "now" for the moments after
+                # midnight while the new day's plan is being built).
+                "day": decider.plan_day,
             }
         )
 
@@ -283,9 +304,13 @@ def create_app(
     ) -> Response:
         """The offer a placement shows for one customer (by key, or by a device they use)."""
         if (customer_key is None) == (device_id is None):
-            return JSONResponse(
-                {"detail": "give exactly one of customer_key and device_id"}, status_code=422
-            )
+            # The shape of FastAPI's own 422 (HTTPValidationError), as the schema documents.
+            error = {
+                "loc": ["query", "customer_key"],
+                "msg": "give exactly one of customer_key and device_id",
+                "type": "value_error",
+            }
+            return JSONResponse({"detail": [error]}, status_code=422)
         decider = state.decider
         if decider is None:
             return JSONResponse({"detail": "no snapshot loaded yet"}, status_code=503)
@@ -301,7 +326,9 @@ def create_app(
             reason = answer.reason.encode("ascii", "replace").decode()
             return Response(status_code=204, headers={"X-Decision-Reason": reason})
         state.metrics.count("journey_decisions_total", outcome="offer")
-        return JSONResponse(offer_body(answer, decider.snapshot, placement))
+        return Response(
+            encoded_offer(answer, decider.snapshot, placement), media_type="application/json"
+        )
 
     @app.post("/v1/events", tags=["events"], dependencies=guarded, response_model=EventsOut)
     def events(

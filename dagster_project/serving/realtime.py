@@ -1,13 +1,17 @@
 """Real-time decisions from a snapshot, through the batch's own arbitration.
 
-``Decider`` holds one snapshot. When it is built, every customer is decided in one vectorised
-call of ``decide_with_evidence`` (the batch's function, with the batch's population evidence and
-each customer's own contact history), so an answer is a lookup. A customer is decided again,
-alone and through the same function, when their session adds events (their decision row is
-updated as ``session`` describes and rescored with the snapshot's offer champion, as scoring
-does), when the day changes, or after the API decided them a contact (it counts against their
-caps from the moment it is decided, as if sent). Advisor tasks are left to the batch: an
-advisor's daily capacity is shared by all their customers, which one customer cannot see.
+``Decider`` holds one snapshot and one day. When it is built, every customer is decided in one
+vectorised call of ``decide_with_evidence`` (the batch's function, with the batch's population
+evidence and each customer's own contact history), so an answer is a lookup, and the JSON a
+placement shows is encoded once per answer. A customer is decided again, alone and through the
+same function, when their session adds events (their decision row is updated as ``session``
+describes and rescored with the snapshot's offer champion, as scoring does), or after the API
+decided them a contact (it counts against their caps from the moment it is decided, as if sent;
+what follows is decided ahead when the Decider is built). When the API's day changes, the server
+builds a new Decider for the new day off the request path (``ServingState.refresh``) and swaps
+it in; until then requests are answered from the previous day's plan (``stale``). Advisor tasks
+are left to the batch: an advisor's daily capacity is shared by all their customers, which one
+customer cannot see.
 
 The API's clock is the snapshot's decision instant advanced by the wall time since it was
 published: a live pipeline's snapshot is minutes old, and a replayed or simulated world decides
@@ -19,7 +23,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import numpy as np
@@ -45,6 +49,8 @@ class Answer:
     rows: tuple[dict, ...]
     web: dict | None  # the web row (site and app), None when nothing is shown
     reason: str  # why nothing is shown, when nothing is
+    # The encoded answer body per placement, filled on first use (an answer never changes).
+    bodies: dict[str, bytes] = field(default_factory=dict, compare=False, repr=False)
 
 
 def _plan_answers(plan: pd.DataFrame, day: str) -> dict[str, Answer]:
@@ -70,7 +76,10 @@ class Decider:
         snapshot: Snapshot,
         sessions: Mapping[str, Session] | None = None,
         clock: Callable[[], datetime] = wall_clock,
+        pending: Iterable[dict] = (),
     ):
+        """``pending``: contacts an earlier Decider of this server answered (its
+        ``pending_contacts``); those this snapshot's history lacks count against caps here."""
         self.snapshot = snapshot
         self._clock = clock
         self._lock = threading.Lock()
@@ -79,8 +88,14 @@ class Decider:
         self._offer_scores = inputs.offer_scores.set_index("customer_key", drop=False)
         self._channel_scores = inputs.channel_scores.set_index("customer_key", drop=False)
         self._history = inputs.history
-        self._pending: list[dict] = []  # contacts this server decided, counted as sent
+        self._delivered = frozenset(
+            self._history.get("decision_id", pd.Series(dtype=object)).dropna()
+        )
+        # Contacts this server decided, counted as sent.
+        carried = [p for p in pending if p["decision_id"] not in self._delivered]
+        self._pending: list[dict] = list(carried)
         now, day = self.now(), self.day()
+        self.plan_day = day
         plan = self._decide(inputs.customers, None, now)
         self._answers = _plan_answers(plan, day)
         # What each contact's customer gets once it is answered and counted, decided ahead in one
@@ -92,8 +107,9 @@ class Decider:
             customers = inputs.customers[
                 inputs.customers["customer_key"].isin(contacts["customer_key"])
             ]
+            self._pending.extend(carried)  # the earlier contacts counted here too
             self._after_contact = _plan_answers(self._decide(customers, None, now), day)
-            self._pending = []
+            self._pending = list(carried)
         for key, session in (sessions or {}).items():
             if key in self._rows.index and session.events:
                 self.redecide(key, session)
@@ -105,6 +121,10 @@ class Decider:
     def day(self) -> str:
         return self.now().date().isoformat()
 
+    def stale(self) -> bool:
+        """The API's day is past the day this Decider decided everyone for."""
+        return self.day() != self.plan_day
+
     # Lookups ---------------------------------------------------------------------------------
     def knows(self, customer_key: str) -> bool:
         return customer_key in self._answers or customer_key in self._rows.index
@@ -113,9 +133,10 @@ class Decider:
         return self.snapshot.devices.get(device_id)
 
     def answer(self, customer_key: str, session: Session | None = None) -> Answer:
-        """The customer's plan for today, deciding again when the day has changed."""
+        """The customer's current plan: a lookup, unless it had to be dropped (then decided
+        again). A new day is the server's to decide for everyone, in the background."""
         cached = self._answers.get(customer_key)
-        if cached is not None and cached.day == self.day():
+        if cached is not None:
             return cached
         return self.redecide(customer_key, session)
 
@@ -157,8 +178,9 @@ class Decider:
         history = self._history
         if alone:
             history = history[history["customer_key"].isin(keys)]
+        wanted = set(keys)
         with self._lock:
-            pending = [p for p in self._pending if p["customer_key"] in set(keys)]
+            pending = [p for p in self._pending if p["customer_key"] in wanted]
         if pending:
             history = pd.concat([history, pd.DataFrame(pending)], ignore_index=True)
             history["sent_at"] = pd.to_datetime(history["sent_at"]).astype("datetime64[us]")
@@ -191,11 +213,10 @@ class Decider:
         if not contacts:
             return
         now = pd.Timestamp(self.now()).tz_convert(None)
-        seen = set(self._history.get("decision_id", pd.Series(dtype=object)).dropna())
         with self._lock:
-            seen |= {p["decision_id"] for p in self._pending}
+            counted = {p["decision_id"] for p in self._pending}
             for row in contacts:
-                if row["decision_id"] in seen:
+                if row["decision_id"] in self._delivered or row["decision_id"] in counted:
                     continue
                 self._pending.append(self._as_sent(row, now))
                 key = row["customer_key"]
@@ -222,14 +243,19 @@ class Decider:
         with self._lock:
             return list(self._pending)
 
-    def carry_pending(self, pending: Iterable[dict]) -> None:
-        """Contacts an earlier snapshot's server decided that this snapshot's history lacks."""
-        delivered = set(self._history.get("decision_id", pd.Series(dtype=object)).dropna())
-        carried = [p for p in pending if p["decision_id"] not in delivered]
-        with self._lock:
-            self._pending.extend(carried)
-        for key in {p["customer_key"] for p in carried}:
-            self._answers.pop(key, None)
+
+def encoded_offer(answer: Answer, snapshot: Snapshot, placement: str) -> bytes:
+    """``offer_body`` as the JSON bytes sent, encoded once per answer and placement."""
+    body = answer.bodies.get(placement)
+    if body is None:
+        body = json.dumps(
+            offer_body(answer, snapshot, placement),
+            ensure_ascii=False,
+            allow_nan=False,
+            separators=(",", ":"),
+        ).encode("utf-8")
+        answer.bodies[placement] = body
+    return body
 
 
 def offer_body(answer: Answer, snapshot: Snapshot, placement: str) -> dict:

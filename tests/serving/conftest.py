@@ -18,11 +18,13 @@ import pytest
 
 from dagster_project.decisioning.assets import next_best_actions
 from dagster_project.ml.assets import ml_assets
+from dagster_project.serving.snapshot import latest_snapshot_id
 from dagster_project.settings import DataPaths
 from tests.factories import materialize
 from tests.worlds import copy_world
 
 API_KEY = "test-key-1"
+STARTUP_SECONDS = 300  # imports, the snapshot and deciding everyone, on a loaded machine
 OTHER_KEY = "test-key-2"
 
 
@@ -57,31 +59,58 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-def start_server(paths: DataPaths, rate: float | None = None) -> Server:
+def _ready(server: Server) -> bool:
+    """This server (not another one that took the port) answers from the latest snapshot, and
+    has decided everyone for the API's current day."""
+    try:
+        status, _, body = server.request("/readyz", key=None)
+    except OSError:
+        return False
+    if status != 200:
+        return False
+    ready = json.loads(body)
+    return (
+        ready["snapshot_id"] == latest_snapshot_id(server.paths.root)
+        and ready["day"] == ready["now"][:10]
+        and server.process.poll() is None
+    )
+
+
+def _launch(paths: DataPaths, rate: float | None) -> Server:
     port = _free_port()
     env = {**os.environ, "JOURNEY_DATA_DIR": str(paths.root)}
     env["JOURNEY_API_KEYS"] = f"{API_KEY}, {OTHER_KEY}"
     if rate is not None:
         env["JOURNEY_API_RATE"] = str(rate)
     journey = Path(sys.executable).parent / "journey"
-    process = subprocess.Popen(
-        [str(journey), "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=open(paths.root / f"serve-{port}.log", "w"),  # noqa: SIM115
-    )
-    server = Server(f"http://127.0.0.1:{port}", process, paths)
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline:
-        assert process.poll() is None, "journey serve exited"
-        try:
-            if server.request("/readyz")[0] == 200:
+    with (paths.root / f"serve-{port}.log").open("w") as log:
+        process = subprocess.Popen(
+            [str(journey), "serve", "--port", str(port)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+        )
+    return Server(f"http://127.0.0.1:{port}", process, paths)
+
+
+def start_server(paths: DataPaths, rate: float | None = None, attempts: int = 3) -> Server:
+    """A ``journey serve`` on a free port, once it is ready. The port is free when chosen but
+    can be taken before the server binds it (by this machine's other tests): then the server
+    exits and another port is tried."""
+    for _ in range(attempts):
+        server = _launch(paths, rate)
+        deadline = time.monotonic() + STARTUP_SECONDS
+        while time.monotonic() < deadline and server.process.poll() is None:
+            if _ready(server):
                 return server
-        except OSError:
-            pass
-        time.sleep(0.25)
-    process.kill()
-    raise TimeoutError("journey serve did not become ready")
+            time.sleep(0.25)
+        if server.process.poll() is None:
+            stop_server(server)
+            raise TimeoutError(f"journey serve did not become ready in {STARTUP_SECONDS} s")
+        log = (paths.root / f"serve-{server.url.rsplit(':', 1)[1]}.log").read_text()
+        if "address already in use" not in log.lower():
+            raise RuntimeError(f"journey serve exited:\n{log[-2000:]}")
+    raise RuntimeError("journey serve found no free port")
 
 
 def stop_server(server: Server) -> None:
