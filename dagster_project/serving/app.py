@@ -119,6 +119,8 @@ class ServingState:
             with self._lock:
                 pending = self.decider.pending_contacts() if self.decider else []
                 decider = Decider(snapshot, dict(self.sessions), self.clock, pending)
+                if self.decider is not None:
+                    decider.carry_late(self.decider.pending_contacts())
                 self.decider = decider  # one reference swap: requests see old or new
         except (OSError, ValueError, KeyError) as error:
             self.load_error = f"snapshot {latest}: {type(error).__name__}"

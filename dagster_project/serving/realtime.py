@@ -243,6 +243,17 @@ class Decider:
         with self._lock:
             return list(self._pending)
 
+    def carry_late(self, pending: Iterable[dict]) -> None:
+        """Contacts the previous Decider answered while this one was being built: counted here
+        too, and their customers decided again on their next request."""
+        with self._lock:
+            known = {p["decision_id"] for p in self._pending} | self._delivered
+            late = [p for p in pending if p["decision_id"] not in known]
+            self._pending.extend(late)
+        for key in {p["customer_key"] for p in late}:
+            self._answers.pop(key, None)
+            self._after_contact.pop(key, None)
+
 
 def encoded_offer(answer: Answer, snapshot: Snapshot, placement: str) -> bytes:
     """``offer_body`` as the JSON bytes sent, encoded once per answer and placement."""
