@@ -22,7 +22,7 @@ BENCH_CUSTOMERS ?= 100000
 BENCH_DAYS ?= 90
 BENCH_IDENTITY_CUSTOMERS ?= 620000
 
-.PHONY: install demo test lint dev mlflow bench clean dagster-home dbt-manifest dbt-docs
+.PHONY: install demo test lint dev mlflow bench clean dagster-home dbt-manifest dbt-docs serve
 
 $(UV):
 	$(PYTHON) -m venv $(BOOTSTRAP)
@@ -72,6 +72,10 @@ MLFLOW_STORE := $(or $(MLFLOW_TRACKING_URI),sqlite:///$(JOURNEY_DATA_DIR)/mlflow
 mlflow: install
 	@mkdir -p "$(JOURNEY_DATA_DIR)/mlflow"
 	$(BIN)/mlflow ui --backend-store-uri "$(MLFLOW_STORE)" --host 127.0.0.1 --port 5000
+
+# The real-time decision API over the latest published snapshot (set JOURNEY_API_KEYS).
+serve: install
+	$(BIN)/journey serve --host $(or $(HOST),127.0.0.1) --port $(or $(PORT),8000)
 
 bench: install dagster-home
 	$(BIN)/journey bench --customers $(BENCH_CUSTOMERS) --days $(BENCH_DAYS) --seed $(SEED) --identity-customers $(BENCH_IDENTITY_CUSTOMERS)

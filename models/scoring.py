@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 
 import duckdb
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 
 from dagster_project.settings import ML, SCORES_TABLE, model_scores_table
@@ -98,6 +99,20 @@ def _score_chunk(
             "features_as_of": features.column("as_of").take(pa.array(customer)),
         }
     )
+
+
+def score_rows(
+    features: pd.DataFrame, loaded: LoadedModel, reason_codes: bool = True
+) -> pd.DataFrame:
+    """A few customers' feature rows scored as ``score_customers`` scores every customer (the
+    real-time API rescores a customer whose session changed): customer_key, subject, score,
+    rank, reason_codes, features_as_of."""
+    columns = list(loaded.model.base_features)
+    batch = pa.RecordBatch.from_pandas(
+        features[["customer_key", "as_of"]].reset_index(drop=True), preserve_index=False
+    )
+    base = loaded.model.base(features[columns].reset_index(drop=True))
+    return _score_chunk(batch, loaded, base, reason_codes).to_pandas()
 
 
 def _feature_chunks(conn: duckdb.DuckDBPyConnection) -> Iterator[pa.RecordBatch]:

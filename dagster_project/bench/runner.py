@@ -143,6 +143,7 @@ def run_benchmark(
     )
     stages.extend(_model_rows(bench_dir, repeat))
     stages.extend(_latency_rows(bench_dir, seed))
+    stages.extend(_api_rows(bench_dir, seed))
     analysed, peak, runs = _repeated("analytics_events", bench_dir, repeat)
     stages.append(
         StageResult(
@@ -281,6 +282,37 @@ def _latency_rows(bench_dir: Path, seed: int, trials: int = 5) -> list[StageResu
         details=result,
     )
     return [bare, landed]
+
+
+def _api_rows(bench_dir: Path, seed: int, seconds: int = 60) -> list[StageResult]:
+    """The decision API at each load, beside its no-op endpoint at the same load (p99)."""
+    result, peak = _run_stage("api_latency", bench_dir, seconds, seed)
+    by = {(r["endpoint"], r["rate"]): r for r in result["runs"]}
+    rows = []
+    for rate in sorted({r["rate"] for r in result["runs"]}):
+        noop, decided = by[("noop", rate)], by[("decisions", rate)]
+        rows.append(
+            StageResult(
+                f"reference: API no-op at {rate}/s (p99 {noop['p99_ms']:.1f} ms)",
+                noop["p99_ms"] / 1000,
+                peak,
+                noop["requests"],
+            )
+        )
+        rows.append(
+            StageResult(
+                f"decision API at {rate}/s, loopback: p50 {decided['p50_ms']:.1f} ms, p95 "
+                f"{decided['p95_ms']:.1f}, p99 {decided['p99_ms']:.1f}, "
+                f"{decided['errors']} errors",
+                decided["p99_ms"] / 1000,
+                peak,
+                decided["requests"],
+                reference=f"no-op at {rate}/s",
+                reference_seconds=noop["p99_ms"] / 1000,
+                details=result,
+            )
+        )
+    return rows
 
 
 def _median(runs: list[tuple[dict, float]]) -> tuple[dict, float]:

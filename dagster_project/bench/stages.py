@@ -18,6 +18,7 @@ from ..ingest.readers import file_format
 from ..settings import data_paths
 from ..warehouse import connect, quote_literal
 from .analytics_stages import analytics_events
+from .api_latency import api_latency
 from .latency import micro_batch_latency
 from .model_stages import (
     arbitrate_million,
@@ -238,6 +239,7 @@ STAGES: dict[str, Callable[..., dict]] = {
     "bare_predict": bare_predict,
     "arbitrate_million": arbitrate_million,
     "micro_batch_latency": micro_batch_latency,
+    "api_latency": api_latency,
     "analytics_events": analytics_events,
 }
 

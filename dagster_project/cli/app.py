@@ -12,7 +12,7 @@ from .demo import demo_app
 from .identity import resolve
 from .ingest import ingest, status
 from .models import models_app
-from .serve import serve_personalisation
+from .serve import serve, serve_personalisation
 
 app = typer.Typer(help="journey-orchestrator: customer-journey orchestration as a data platform.")
 app.add_typer(demo_app, name="demo")
@@ -20,6 +20,7 @@ app.add_typer(models_app, name="models")
 app.command("ingest")(ingest)
 app.command("status")(status)
 app.command("resolve")(resolve)
+app.command("serve")(serve)
 app.command("serve-personalisation")(serve_personalisation)
 app.command("bench")(bench)
 

@@ -34,7 +34,7 @@ from .contact_history import channel_availability
 from .eligibility import eligible
 from .exploration import explore
 from .quiet_hours import send_times
-from .response_learning import ResponseEstimates, learn_responses
+from .response_learning import PopulationEvidence, ResponseEstimates, learn_responses
 from .send_time import (
     Evidence,
     empty_engagement,
@@ -56,6 +56,9 @@ class DecisionInputs:
     # Evidence of when each customer engages, per channel and local hour of the week
     # (send_time.ENGAGEMENT_COLUMNS); empty: every contact goes out as soon as it may.
     engagement: pd.DataFrame = field(default_factory=empty_engagement)
+    # What all contacts taught (population rates, calibration): set when deciding a few
+    # customers with only their own history, as the real-time API does; None learns it here.
+    evidence: PopulationEvidence | None = None
 
 
 WAITING = "waiting for a better channel's cap to reopen"
@@ -167,6 +170,7 @@ def decide_with_evidence(
         _pivot(inputs.channel_scores, keys, OUTBOUND_CHANNELS, np.nan),
         np.array([channels.outbound(c).prior_response for c in OUTBOUND_CHANNELS]),
         now,
+        inputs.evidence,
     )
     p_channel = learned.channel
     values = np.array([o.value * o.business_weight for o in offers])

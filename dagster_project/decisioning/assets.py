@@ -5,6 +5,8 @@ from datetime import UTC, datetime
 import dagster as dg
 
 from ..resources import WAREHOUSE_POOL, MarketingConfigResource, WarehouseResource
+from ..serving.decision_log import ingest_decision_log
+from ..serving.snapshot import publish_after_decisions
 from ..settings import DELIVERABLE_ACTIONS, ML
 from .arbitration import decide_with_evidence
 from .config import ConfigError
@@ -53,6 +55,9 @@ def next_best_actions(
 ) -> dg.MaterializeResult:
     marketing = marketing_config.load("nothing was decided and earlier decisions are unchanged")
     with warehouse.connect() as conn:
+        # What the real-time API decided since the last run joins the table first, so its
+        # contacts are queued, delivered and counted against caps like the batch's own.
+        from_api = ingest_decision_log(conn, warehouse.paths.root)
         now = _decision_instant(conn, config.decide_at)
         inputs = load_decision_inputs(conn, now, marketing.policy.default_time_zone)
         try:
@@ -66,11 +71,14 @@ def next_best_actions(
             conn, plan, context.run.run_id, warehouse.paths.root / "exports" / "next_best_actions"
         )
         log_contexts(plan, inputs.customers, warehouse.paths.root, context.run.run_id)
+        snapshot = publish_after_decisions(conn, warehouse.paths.root, inputs, learned, marketing)
         deliverable = int(plan["action"].isin(DELIVERABLE_ACTIONS).sum())
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": len(plan),
             "decided_at": now.isoformat(),
+            "serving_snapshot": snapshot,
+            "api_decisions_ingested": from_api.new,
             "policy_hash": marketing.policy_hash,
             "reason_codes": explained,
             "actions": dg.MetadataValue.json(stored.by_action),

@@ -32,6 +32,7 @@ HISTORY_COLUMNS = {
     "engaged": "bool",
     "clicked": "bool",
     "product": "object",
+    "decision_id": "object",
     "predicted": "float64",
     "delivered": "bool",  # false: decided, waiting to go out at sent_at
     "decided_at": "datetime64[us]",

@@ -61,15 +61,15 @@ ORDER BY f.customer_key
 # Each delivered contact, with what the plan expected of it when it was decided: the offer score
 # times the channel score (response learning calibrates that against the clicks).
 HISTORY_SQL = f"""
-SELECT h.customer_key, h.channel, h.sent_at, h.engaged, h.clicked, d.product,
+SELECT h.customer_key, h.channel, h.sent_at, h.engaged, h.clicked, d.product, h.decision_id,
     d.offer_score * d.channel_score AS predicted, true AS delivered, d.decided_at
 FROM {CONTACT_HISTORY_TABLE} AS h
 LEFT JOIN {ACTIONS_TABLE} AS d USING (decision_id)
 UNION ALL
 -- Contacts decided but not sent yet (waiting for their hour, or retrying) count against caps
 -- and the gap at the time they will go out; nothing is learned from them until they are sent.
-SELECT o.customer_key, o.channel, o.scheduled_at, false, false, d.product, NULL, false,
-    d.decided_at
+SELECT o.customer_key, o.channel, o.scheduled_at, false, false, d.product, o.decision_id,
+    NULL, false, d.decided_at
 FROM {OUTBOX_TABLE} AS o
 LEFT JOIN {ACTIONS_TABLE} AS d USING (decision_id)
 WHERE o.action = 'contact' AND o.state IN ('queued', 'sending', 'failed')

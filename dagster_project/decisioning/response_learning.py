@@ -25,6 +25,11 @@ better gains them, whatever the channel model has seen.
 
 The expected click of customer i, offer o, channel c is then
 ``calibration[product(o), c] * offer_score[i, o] * channel[i, c]``.
+
+The population rates and the calibration are properties of all contacts, not of one customer.
+A decision for a few customers (the real-time API) reuses those the batch learned
+(``PopulationEvidence``) and computes only the customers' own engagement, so one customer
+decided alone gets the row the batch would give them.
 """
 
 from __future__ import annotations
@@ -50,6 +55,25 @@ class ResponseEstimates:
     population: dict[str, float]  # channel -> population engagement rate
     calibration: np.ndarray  # (products, outbound channels): clicks per expected click
     summary: list[dict]  # per product and channel with contacts: the evidence behind each factor
+
+
+@dataclass(frozen=True)
+class PopulationEvidence:
+    """What all contacts taught: per channel the population rate; per product and channel the
+    calibration factor. Published with the batch's snapshot for decisions made one at a time."""
+
+    population: dict[str, float]
+    calibration: np.ndarray  # (products, outbound channels)
+
+    def as_json(self) -> dict:
+        return {"population": self.population, "calibration": self.calibration.tolist()}
+
+    @classmethod
+    def from_json(cls, data: dict) -> PopulationEvidence:
+        return cls(
+            {str(k): float(v) for k, v in data["population"].items()},
+            np.asarray(data["calibration"], dtype=float),
+        )
 
 
 def _naive(now: datetime) -> datetime:
@@ -119,7 +143,11 @@ def _calibration(history: pd.DataFrame, now: datetime) -> tuple[np.ndarray, list
 
 
 def _channel_engagement(
-    sent: pd.DataFrame, keys: pd.Index, model_scores: np.ndarray, priors: np.ndarray
+    sent: pd.DataFrame,
+    keys: pd.Index,
+    model_scores: np.ndarray,
+    priors: np.ndarray,
+    known_population: dict[str, float] | None = None,
 ) -> tuple[np.ndarray, dict[str, float]]:
     n, c = len(keys), len(OUTBOUND_CHANNELS)
     contacts = np.zeros((n, c))
@@ -128,8 +156,10 @@ def _channel_engagement(
     for j, channel in enumerate(OUTBOUND_CHANNELS):
         mine = sent[sent["channel"] == channel]
         total, answered = len(mine), float(mine["engaged"].sum())
-        population[channel] = (answered + POPULATION_STRENGTH * priors[j]) / (
-            total + POPULATION_STRENGTH
+        population[channel] = (
+            known_population[channel]
+            if known_population is not None
+            else (answered + POPULATION_STRENGTH * priors[j]) / (total + POPULATION_STRENGTH)
         )
         if total:
             per = mine.groupby("customer_key")["engaged"].agg(["size", "sum"])
@@ -150,16 +180,24 @@ def learn_responses(
     model_scores: np.ndarray,
     priors: np.ndarray,
     now: datetime,
+    evidence: PopulationEvidence | None = None,
 ) -> ResponseEstimates:
     """The estimates of the module docstring.
 
     ``history``: contacts sent (customer_key, channel, sent_at, engaged; for calibration also
     product, clicked and predicted, the expectation logged when it was decided);
     ``model_scores``: the channel model's score per customer and channel, NaN where it has none;
-    ``priors``: per channel, the configured prior response."""
+    ``priors``: per channel, the configured prior response; ``evidence``: the population rates
+    and calibration to use instead of learning them from ``history`` (which then need only
+    hold these customers' contacts)."""
     now = _naive(now)
     delivered = history.get("delivered", pd.Series(True, index=history.index))
     sent = history[(history["sent_at"] < now) & delivered.fillna(True).astype(bool)]
+    if evidence is not None:
+        channel, population = _channel_engagement(
+            sent, keys, model_scores, priors, evidence.population
+        )
+        return ResponseEstimates(channel, population, evidence.calibration, [])
     channel, population = _channel_engagement(sent, keys, model_scores, priors)
     calibration, summary = _calibration(sent, now)
     return ResponseEstimates(channel, population, calibration, summary)

@@ -62,20 +62,28 @@ class StoredDecisions:
     exports: list[Path]
 
 
-def store_decisions(
-    conn: duckdb.DuckDBPyConnection, plan: pd.DataFrame, run_id: str, export_dir: Path
-) -> StoredDecisions:
-    plan = plan.assign(decision_run_id=run_id)
+def append_decisions(conn: duckdb.DuckDBPyConnection, plan: pd.DataFrame) -> int:
+    """Insert the rows whose decision_id is new (inside the caller's transaction); returns how
+    many. ``plan`` carries ``decision_run_id``."""
     conn.execute(_DDL)
-    with transaction(conn):
-        conn.register("plan", plan)
+    conn.register("plan", plan)
+    try:
         before = conn.execute(f"SELECT count(*) FROM {ACTIONS_TABLE}").fetchone()[0]
         conn.execute(
             f"INSERT INTO {ACTIONS_TABLE} BY NAME SELECT * FROM plan "
             f"WHERE decision_id NOT IN (SELECT decision_id FROM {ACTIONS_TABLE})"
         )
-        new = conn.execute(f"SELECT count(*) FROM {ACTIONS_TABLE}").fetchone()[0] - before
+        return int(conn.execute(f"SELECT count(*) FROM {ACTIONS_TABLE}").fetchone()[0] - before)
+    finally:
         conn.unregister("plan")
+
+
+def store_decisions(
+    conn: duckdb.DuckDBPyConnection, plan: pd.DataFrame, run_id: str, export_dir: Path
+) -> StoredDecisions:
+    plan = plan.assign(decision_run_id=run_id)
+    with transaction(conn):
+        new = append_decisions(conn, plan)
     export_dir.mkdir(parents=True, exist_ok=True)
     stem = (
         export_dir

@@ -1,0 +1,1 @@
+"""The real-time decision API: the batch's snapshot, served and re-decided per session."""
