@@ -37,3 +37,15 @@ def materialize(
             run_config=run_config,
             raise_on_error=False,
         )
+
+
+def optimising_send_times(config):  # MarketingConfig -> MarketingConfig
+    """The shipped config with send-time optimisation on for every outbound channel (it ships
+    off: see config/channels.yaml)."""
+    channels = config.channels.model_copy(
+        update={
+            c: config.channels.outbound(c).model_copy(update={"optimise_send_time": True})
+            for c in ("email", "sms", "push")
+        }
+    )
+    return config.model_copy(update={"channels": channels})

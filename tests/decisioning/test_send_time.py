@@ -31,8 +31,9 @@ from dagster_project.decisioning.send_time import (
     weekly_counts,
 )
 from dagster_project.settings import PRODUCTS, REPO_ROOT
+from tests.factories import optimising_send_times
 
-CONFIG = load_marketing_config(REPO_ROOT / "config")
+CONFIG = optimising_send_times(load_marketing_config(REPO_ROOT / "config"))
 NEW_YORK = "America/New_York"
 MONDAY_NOON_NY = datetime(2026, 3, 2, 17, 0, tzinfo=UTC)  # Monday 12:00 EST
 UNIFORM = np.full(HOURS_PER_WEEK, 1 / HOURS_PER_WEEK)

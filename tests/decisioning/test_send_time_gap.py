@@ -29,8 +29,9 @@ from dagster_project.decisioning.send_time import (
     reopens_in_time,
 )
 from dagster_project.settings import OUTBOUND_CHANNELS, PRODUCTS, REPO_ROOT
+from tests.factories import optimising_send_times
 
-CONFIG = load_marketing_config(REPO_ROOT / "config")
+CONFIG = optimising_send_times(load_marketing_config(REPO_ROOT / "config"))
 NOW = datetime(2026, 3, 3, 17, 0, tzinfo=UTC)  # the daily run
 HORIZON = timedelta(hours=CONFIG.policy.send_time_horizon_hours)
 EMAIL = OUTBOUND_CHANNELS.index("email")
