@@ -108,7 +108,9 @@ def _frame(lines: list[str]) -> pd.DataFrame:
     frame = pd.DataFrame(rows)
     for column in TIMESTAMPS:
         if column in frame:
-            frame[column] = pd.to_datetime(frame[column], utc=True).dt.tz_localize(None)
+            frame[column] = pd.to_datetime(
+                frame[column], utc=True, format="ISO8601"
+            ).dt.tz_localize(None)
     return frame
 
 
