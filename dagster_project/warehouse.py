@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -44,6 +45,12 @@ def quote_identifier(name: str) -> str:
 
 def quote_literal(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
+
+
+def naive_utc(at: datetime) -> datetime:
+    """The warehouse's timestamps are naive UTC: an aware instant in that form (a naive one is
+    taken as UTC already)."""
+    return at.astimezone(UTC).replace(tzinfo=None) if at.tzinfo else at
 
 
 def table_exists(conn: duckdb.DuckDBPyConnection, qualified: str) -> bool:

@@ -6,7 +6,7 @@ customer does untouched; the contacts say what they do when contacted. A T-learn
 classifier per arm on what each decision was made on (the logged context and the offer) and
 takes the difference of their predictions as each row's uplift.
 
-It is checked on a holdout of customers (by a hash of the key) with the Qini curve: rows ranked
+It is checked on a holdout of customers (chosen by the caller) with the Qini curve: rows ranked
 by predicted uplift, the cumulative incremental responses ``R_t(k) - R_c(k) * N_t(k) / N_c(k)``
 against the share of rows targeted. The Qini coefficient is the area between that curve and the
 straight line of random targeting, over the number of rows (0: no better than random); AUUC is
@@ -16,7 +16,6 @@ is fitted and the evaluation says so.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -24,7 +23,6 @@ import pandas as pd
 
 MIN_ROWS_PER_ARM = 100  # below this an arm's response rate is mostly noise
 MIN_RESPONSES_PER_ARM = 10
-HOLDOUT_SHARE = 0.3
 TREES = 150
 DEPTH = 3
 
@@ -73,11 +71,6 @@ class UpliftEvaluation:
         return asdict(self)
 
 
-def _holdout(keys: pd.Series, share: float) -> np.ndarray:
-    digits = keys.astype(str).map(lambda k: int(hashlib.sha256(k.encode()).hexdigest()[:8], 16))
-    return (digits.to_numpy() % 1000) < share * 1000
-
-
 def _design(frame: pd.DataFrame, features: list[str], offers: list[str]) -> np.ndarray:
     numbers = frame[features].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
     one_hot = (frame["offer"].to_numpy()[:, None] == np.array(offers)[None, :]).astype(float)
@@ -104,8 +97,8 @@ def evaluate_t_learner(
 ) -> UpliftEvaluation:
     """Fit the T-learner on the training customers and measure it on the holdout ones.
 
-    ``frame``: one row per decision with ``customer_key``, ``offer``, ``control`` (held out),
-    ``converted`` and the ``features``."""
+    ``frame``: one row per decision with ``offer``, ``control`` (held out), ``converted``,
+    ``holdout`` (its customer is kept out of fitting, to measure on) and the ``features``."""
     control = frame["control"].to_numpy(dtype=bool)
     converted = frame["converted"].to_numpy(dtype=bool)
     rows = {"treated": int((~control).sum()), "control": int(control.sum())}
@@ -125,7 +118,7 @@ def evaluate_t_learner(
         )
     offers = sorted(frame["offer"].astype(str).unique())
     x = _design(frame, features, offers)
-    test = _holdout(frame["customer_key"], HOLDOUT_SHARE)
+    test = frame["holdout"].to_numpy(dtype=bool)
     models = {}
     for arm, in_arm in (("treated", ~control), ("control", control)):
         fit = in_arm & ~test

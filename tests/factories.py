@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import dagster as dg
+import pandas as pd
 
 from dagster_project.resources import MarketingConfigResource, WarehouseResource
-from dagster_project.settings import DataPaths
+from dagster_project.settings import PRODUCTS, DataPaths
 
 
 def resources_for(paths: DataPaths | Path, config_dir: Path | str | None = None) -> dict:
@@ -49,3 +50,26 @@ def optimising_send_times(config):  # MarketingConfig -> MarketingConfig
         }
     )
     return config.model_copy(update={"channels": channels})
+
+
+def email_customers(
+    keys: list[str], zone: str = "UTC", intent: dict[str, int] | None = None
+) -> pd.DataFrame:
+    """Decision-input customers who may be emailed only, in one time zone, holding nothing,
+    with ``intent`` (product -> 30-day intent count; none by default)."""
+    n = len(keys)
+    intent = intent or {}
+    return pd.DataFrame(
+        {
+            "customer_key": keys,
+            "do_not_contact": [False] * n,
+            "can_email": [True] * n,
+            "can_sms": [False] * n,
+            "can_push": [False] * n,
+            "time_zone": [zone] * n,
+            "advisor_id": [None] * n,
+            "complaint_calls_90d": [0] * n,
+            **{f"holds_{p}": [0] * n for p in PRODUCTS},
+            **{f"{p}_intent_30d": [intent.get(p, 0)] * n for p in PRODUCTS},
+        }
+    )

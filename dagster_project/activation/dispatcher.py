@@ -18,6 +18,7 @@ import duckdb
 import pandas as pd
 
 from ..decisioning.config import ChannelsConfig
+from ..warehouse import naive_utc
 from .adapters import Adapter, DeliveryError, LocalSinkAdapter, Message, SmtpAdapter, WebhookAdapter
 from .outbox import OUTBOX, RETRYABLE, RetryPolicy, StateChange, due, enqueue, record
 
@@ -127,7 +128,7 @@ def dispatch(
     sends it again under the same idempotency keys, so the channels drop what they already have.
     """
     retry = retry or RetryPolicy()
-    naive_now = now.replace(tzinfo=None) if now.tzinfo else now
+    naive_now = naive_utc(now)
     report = DispatchReport(queued=enqueue(conn, naive_now, run_id))
     rows = due(conn, naive_now, limit)
     recipients = _recipients(conn, rows["customer_key"].tolist()) if len(rows) else pd.DataFrame()
@@ -193,8 +194,8 @@ def dispatch_through(
     """Deliver what is due at ``start``, then each row falling due before ``until`` at the instant
     it does: what the due-actions sensor does in real time, for a simulated clock (a demo world's
     day, whose contacts wait for their best hour)."""
-    naive_until = until.replace(tzinfo=None) if until.tzinfo else until
-    at = start.replace(tzinfo=None) if start.tzinfo else start
+    naive_until = naive_utc(until)
+    at = naive_utc(start)
     total = DispatchReport()
     states = ", ".join(f"'{s}'" for s in RETRYABLE)
     while True:

@@ -19,7 +19,7 @@ import pandas as pd
 
 from ..decisioning.response_learning import RESPONSE_WINDOW_HOURS
 from ..settings import DELIVERABLE_ACTIONS
-from ..warehouse import transaction
+from ..warehouse import naive_utc, transaction
 
 OUTBOX = "activation.outbox"
 ACTION_LOG = "activation.action_log"
@@ -85,14 +85,10 @@ def ensure_tables(conn: duckdb.DuckDBPyConnection) -> None:
     conn.execute(_DDL)
 
 
-def _naive(at: datetime) -> datetime:
-    return at.replace(tzinfo=None) if at.tzinfo else at
-
-
 def enqueue(conn: duckdb.DuckDBPyConnection, now: datetime, run_id: str) -> int:
     """Queue every deliverable decision not yet in the outbox (control-group rows never are)."""
     ensure_tables(conn)
-    now = _naive(now)
+    now = naive_utc(now)
     actions = ", ".join(f"'{a}'" for a in DELIVERABLE_ACTIONS)
     with transaction(conn):
         new = conn.execute(
@@ -130,7 +126,7 @@ def due(conn: duckdb.DuckDBPyConnection, now: datetime, limit: int) -> pd.DataFr
         ORDER BY o.scheduled_at, o.decision_id
         LIMIT ?
         """,
-        [_naive(now), limit],
+        [naive_utc(now), limit],
     ).df()
 
 
@@ -149,14 +145,14 @@ def record(
     """State changes of many rows: the outbox rows and their log lines, committed together."""
     if not changes:
         return
-    now = _naive(now)
+    now = naive_utc(now)
     frame = pd.DataFrame(
         {
             "decision_id": [c.decision_id for c in changes],
             "state": [c.state for c in changes],
             "attempt": [c.attempt for c in changes],
             "detail": [c.detail for c in changes],
-            "next_attempt_at": [_naive(c.next_attempt_at or now) for c in changes],
+            "next_attempt_at": [naive_utc(c.next_attempt_at or now) for c in changes],
         }
     )
     conn.register("changes", frame)

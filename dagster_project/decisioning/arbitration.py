@@ -32,7 +32,7 @@ from ..settings import OUTBOUND_CHANNELS, PRODUCTS
 from .config import MarketingConfig
 from .contact_history import channel_availability
 from .eligibility import eligible
-from .exploration import explore
+from .exploration import explore, stable_uniform
 from .quiet_hours import send_times
 from .response_learning import PopulationEvidence, ResponseEstimates, learn_responses
 from .send_time import (
@@ -68,12 +68,7 @@ def control_group(keys: np.ndarray, share: float) -> np.ndarray:
     """A stable hash of each key, uniform on [0, 1), below the share: the same on every run."""
     if share <= 0:
         return np.zeros(len(keys), dtype=bool)
-    hashes = np.fromiter(
-        (int.from_bytes(hashlib.sha256(k.encode()).digest()[:8], "big") for k in keys),
-        dtype=np.uint64,
-        count=len(keys),
-    )
-    return hashes / float(2**64) < share
+    return stable_uniform(keys) < share
 
 
 def decision_ids(frame: pd.DataFrame, day: str) -> list[str]:
@@ -435,7 +430,7 @@ def _finish(
             "control": control[row],
             # The chance this action was chosen (exploration), for off-policy evaluation.
             "action_probability": plan["action_probability"].fillna(1.0).to_numpy(dtype=float),
-            "explored": plan["explored"].fillna(False).to_numpy(dtype=bool),
+            "explored": plan["explored"].astype("boolean").fillna(False).to_numpy(dtype=bool),
             "explanation": plan.get("explanation", pd.Series(None, index=plan.index)).to_numpy(),
             # The offer/channel pairs this contact was chosen among (its own included).
             "options": [

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import numpy as np
 import pandas as pd
 
 from ..settings import OUTBOUND_CHANNELS
+from ..warehouse import naive_utc
 from .config import ChannelsConfig, ContactPolicy
 
 # The contact history's columns and dtypes: who was contacted where and when, whether they
@@ -135,8 +136,7 @@ def channel_availability(
     the channel's horizon (``reopens`` says which do); ``not_before`` holds that instant. A
     contact sent at 21:00 yesterday no longer skips today's 17:00 run: it waits until 20:00.
     """
-    if now.tzinfo:  # the history's timestamps are naive UTC, as everywhere in the warehouse
-        now = now.astimezone(UTC).replace(tzinfo=None)
+    now = naive_utc(now)  # the history's timestamps are naive UTC, as in the warehouse
     history = history[_decided_before(history, now)]
     n = len(customers)
     open_ = np.ones((n, len(OUTBOUND_CHANNELS)), dtype=bool)

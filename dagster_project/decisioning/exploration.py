@@ -18,12 +18,12 @@ import hashlib
 import numpy as np
 
 
-def _uniform(keys: np.ndarray, salt: str) -> np.ndarray:
+def stable_uniform(keys: np.ndarray, salt: str | None = None) -> np.ndarray:
+    """A draw uniform on [0, 1) per key, the same on every run: a hash of ``salt|key`` (of the
+    key alone without a salt). Different salts give independent draws for the same keys."""
+    texts = keys if salt is None else (f"{salt}|{k}" for k in keys)
     return np.fromiter(
-        (
-            int.from_bytes(hashlib.sha256(f"{salt}|{k}".encode()).digest()[:8], "big") / 2.0**64
-            for k in keys
-        ),
+        (int.from_bytes(hashlib.sha256(t.encode()).digest()[:8], "big") / 2.0**64 for t in texts),
         dtype=np.float64,
         count=len(keys),
     )
@@ -38,8 +38,8 @@ def explore(
     options = permitted.sum(axis=1)
     if share <= 0 or not n:
         return best, np.ones(n), np.zeros(n, dtype=bool)
-    explores = (_uniform(keys, f"explore|{day}") < share) & (options > 1)
-    pick = np.minimum((_uniform(keys, f"pick|{day}") * options).astype(np.int64), options - 1)
+    explores = (stable_uniform(keys, f"explore|{day}") < share) & (options > 1)
+    pick = np.minimum((stable_uniform(keys, f"pick|{day}") * options).astype(np.int64), options - 1)
     # The pick-th permitted pair of each row: its column in the flattened matrix.
     ranks = np.cumsum(permitted, axis=1) - 1
     nth = np.argmax(permitted & (ranks == pick[:, None]), axis=1)

@@ -3,13 +3,13 @@ scores, and the outbound contacts already sent."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import duckdb
 import pandas as pd
 
 from ..settings import OUTBOUND_CHANNELS, PRODUCTS, model_scores_table
-from ..warehouse import table_exists
+from ..warehouse import naive_utc, table_exists
 from .arbitration import DecisionInputs
 from .contact_history import HISTORY_COLUMNS
 from .send_time import (
@@ -133,7 +133,7 @@ def load_engagement(
     """Per customer, channel (or ``web`` for sessions) and local hour of the week: evidence."""
     if not table_exists(conn, "marts.fct_interactions"):
         return empty_engagement()
-    naive = now.astimezone(UTC).replace(tzinfo=None) if now.tzinfo else now
+    naive = naive_utc(now)
     frame = conn.execute(
         ENGAGEMENT_SQL,
         {

@@ -35,12 +35,13 @@ decided alone gets the row the batch would give them.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import numpy as np
 import pandas as pd
 
 from ..settings import OUTBOUND_CHANNELS, PRODUCTS
+from ..warehouse import naive_utc
 
 POPULATION_STRENGTH = 50.0
 CUSTOMER_STRENGTH = 4.0
@@ -74,10 +75,6 @@ class PopulationEvidence:
             {str(k): float(v) for k, v in data["population"].items()},
             np.asarray(data["calibration"], dtype=float),
         )
-
-
-def _naive(now: datetime) -> datetime:
-    return now.astimezone(UTC).replace(tzinfo=None) if now.tzinfo else now
 
 
 def _shrunk(clicks: float, expected: float, contacts: float, toward: float) -> float:
@@ -190,9 +187,10 @@ def learn_responses(
     ``priors``: per channel, the configured prior response; ``evidence``: the population rates
     and calibration to use instead of learning them from ``history`` (which then need only
     hold these customers' contacts)."""
-    now = _naive(now)
+    now = naive_utc(now)
     delivered = history.get("delivered", pd.Series(True, index=history.index))
-    sent = history[(history["sent_at"] < now) & delivered.fillna(True).astype(bool)]
+    delivered = delivered.astype("boolean").fillna(True).to_numpy(dtype=bool)
+    sent = history[(history["sent_at"] < now).to_numpy() & delivered]
     if evidence is not None:
         channel, population = _channel_engagement(
             sent, keys, model_scores, priors, evidence.population

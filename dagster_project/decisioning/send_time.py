@@ -51,6 +51,7 @@ import numpy as np
 import pandas as pd
 
 from ..settings import OUTBOUND_CHANNELS
+from ..warehouse import naive_utc
 from .config import QuietHours
 from .contact_history import SCHEDULE_SLACK
 from .quiet_hours import _in_window, next_send_time
@@ -309,8 +310,7 @@ def reopens_in_time(
 ) -> np.ndarray:
     """Per earliest instant: whether a send at or after it, outside quiet hours, still falls
     within ``now + horizon``."""
-    if now.tzinfo:
-        now = now.astimezone(UTC).replace(tzinfo=None)
+    now = naive_utc(now)
     first = earliest_allowed(not_before, time_zones, window, default_zone)
     return first <= np.datetime64(now + horizon, "us")
 

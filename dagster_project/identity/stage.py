@@ -192,7 +192,7 @@ def link_new_identities(
     build_linkable_table(conn)
     unchanged = (
         f"SELECT * FROM {LINKABLE_TABLE} INTERSECT SELECT * FROM {LINKED_TABLE}"
-        if _exists(conn, LINKED_TABLE)
+        if table_exists(conn, LINKED_TABLE)
         else f"SELECT * FROM {LINKABLE_TABLE}"
     )
     conn.execute(
@@ -221,7 +221,7 @@ def link_new_identities(
         model.model,
         config,
         timer,
-        earlier_predictions=PREDICTIONS_TABLE if _exists(conn, PREDICTIONS_TABLE) else None,
+        earlier_predictions=PREDICTIONS_TABLE if table_exists(conn, PREDICTIONS_TABLE) else None,
     )
     with timer.phase("cluster"):
         known = conn.execute("SELECT record_id, customer_key FROM _known").df()
@@ -246,17 +246,6 @@ def link_new_identities(
         new_records=len(new_ids),
         deterministic=len(edges),
         shared_emails=shared_emails,
-    )
-
-
-def _exists(conn: duckdb.DuckDBPyConnection, table: str) -> bool:
-    schema, name = table.split(".")
-    return bool(
-        conn.execute(
-            "SELECT count(*) FROM information_schema.tables "
-            "WHERE table_schema = ? AND table_name = ?",
-            [schema, name],
-        ).fetchone()[0]
     )
 
 

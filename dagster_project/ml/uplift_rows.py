@@ -9,10 +9,12 @@ import duckdb
 import pandas as pd
 
 from ..analytics.outcomes import decision_outcomes, observed
+from ..decisioning.exploration import stable_uniform
 from ..decisioning.store import contexts_folder
 from ..warehouse import quote_literal
 
 KEYS = ("decision_id", "customer_key")
+HOLDOUT_SHARE = 0.3  # customers the uplift model is measured on, not fitted on
 
 
 def load_uplift_rows(
@@ -25,11 +27,13 @@ def load_uplift_rows(
     outcomes = observed(decision_outcomes(conn))
     outcomes = outcomes[outcomes["channel"] != "web"]
     if not files or outcomes.empty:
-        return pd.DataFrame(columns=[*outcomes.columns]), []
+        return pd.DataFrame(columns=[*outcomes.columns, "holdout"]), []
     listed = "[" + ", ".join(quote_literal(str(f)) for f in files) + "]"
     contexts = conn.execute(f"SELECT * FROM read_parquet({listed}, union_by_name = true)").df()
     features = [c for c in contexts.columns if c not in KEYS]
     rows = outcomes.merge(
         contexts.drop(columns=["customer_key"], errors="ignore"), on="decision_id"
     )
-    return rows.reset_index(drop=True), features
+    # Its own salt: independent of the control group's draw on the same keys.
+    holdout = stable_uniform(rows["customer_key"].astype(str).to_numpy(), "uplift holdout")
+    return rows.assign(holdout=holdout < HOLDOUT_SHARE).reset_index(drop=True), features

@@ -38,21 +38,28 @@ _FIXED = {
 }
 
 
+# Families of codes: (pattern, words), the groups named after the vocabulary they are read in.
+_PATTERNS = [
+    (r"offered_intent_(?P<days>\d+)d", "interest in the product offered in the last {days} days"),
+    (r"(?P<product>\w+?)_intent_(?P<days>\d+)d", "interest in {product} in the last {days} days"),
+    (r"holds_(?P<product>\w+)", "holds {product}"),
+    (r"offer_(?P<product>\w+)", "customers like them take up {product}"),
+    (r"(?P<channel>\w+)_interactions_30d", "activity on {channel} in the last 30 days"),
+    (r"days_since_(?P<channel>\w+)", "how recently they used {channel}"),
+]
+_VOCABULARIES = {"product": _PRODUCTS, "channel": _CHANNELS}
+
+
 def reason_in_words(code: str) -> str:
     if code in _FIXED:
         return _FIXED[code]
-    if match := re.fullmatch(r"offered_intent_(\d+)d", code):
-        return f"interest in the product offered in the last {match[1]} days"
-    if match := re.fullmatch(r"(\w+?)_intent_(\d+)d", code):
-        return f"interest in {_PRODUCTS.get(match[1], match[1])} in the last {match[2]} days"
-    if match := re.fullmatch(r"holds_(\w+)", code):
-        return f"holds {_PRODUCTS.get(match[1], match[1])}"
-    if match := re.fullmatch(r"offer_(\w+)", code):
-        return f"customers like them take up {_PRODUCTS.get(match[1], match[1])}"
-    if match := re.fullmatch(r"(\w+)_interactions_30d", code):
-        return f"activity on {_CHANNELS.get(match[1], match[1])} in the last 30 days"
-    if match := re.fullmatch(r"days_since_(\w+)", code):
-        return f"how recently they used {_CHANNELS.get(match[1], match[1])}"
+    for pattern, words in _PATTERNS:
+        if match := re.fullmatch(pattern, code):
+            named = {
+                group: _VOCABULARIES.get(group, {}).get(value, value)
+                for group, value in match.groupdict().items()
+            }
+            return words.format(**named)
     return code.replace("_", " ")
 
 

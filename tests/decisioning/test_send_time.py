@@ -31,7 +31,7 @@ from dagster_project.decisioning.send_time import (
     weekly_counts,
 )
 from dagster_project.settings import PRODUCTS, REPO_ROOT
-from tests.factories import optimising_send_times
+from tests.factories import email_customers, optimising_send_times
 
 CONFIG = optimising_send_times(load_marketing_config(REPO_ROOT / "config"))
 NEW_YORK = "America/New_York"
@@ -184,24 +184,6 @@ def test_the_chosen_instant_is_allowed_and_within_the_horizon(
             assert times.local_time[i] == f"{local:%H:%M}"
 
 
-def _customers(keys: list[str]) -> pd.DataFrame:
-    n = len(keys)
-    return pd.DataFrame(
-        {
-            "customer_key": keys,
-            "do_not_contact": [False] * n,
-            "can_email": [True] * n,
-            "can_sms": [False] * n,
-            "can_push": [False] * n,
-            "time_zone": [NEW_YORK] * n,
-            "advisor_id": [None] * n,
-            "complaint_calls_90d": [0] * n,
-            **{f"holds_{p}": [0] * n for p in PRODUCTS},
-            **{f"{p}_intent_30d": [5 if p == "mortgage" else 0] * n for p in PRODUCTS},
-        }
-    )
-
-
 def _plan(keys: list[str], engagement: pd.DataFrame, config=CONFIG) -> pd.DataFrame:
     scores = pd.DataFrame(
         [(k, p, 0.3 if p == "mortgage" else 0.01) for k in keys for p in PRODUCTS],
@@ -219,7 +201,7 @@ def _plan(keys: list[str], engagement: pd.DataFrame, config=CONFIG) -> pd.DataFr
     )
     plan = decide(
         DecisionInputs(
-            _customers(keys),
+            email_customers(keys, NEW_YORK, {"mortgage": 5}),
             scores,
             pd.DataFrame(columns=["customer_key", "subject", "score"]),
             empty,

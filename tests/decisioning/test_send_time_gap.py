@@ -29,30 +29,12 @@ from dagster_project.decisioning.send_time import (
     reopens_in_time,
 )
 from dagster_project.settings import OUTBOUND_CHANNELS, PRODUCTS, REPO_ROOT
-from tests.factories import optimising_send_times
+from tests.factories import email_customers, optimising_send_times
 
 CONFIG = optimising_send_times(load_marketing_config(REPO_ROOT / "config"))
 NOW = datetime(2026, 3, 3, 17, 0, tzinfo=UTC)  # the daily run
 HORIZON = timedelta(hours=CONFIG.policy.send_time_horizon_hours)
 EMAIL = OUTBOUND_CHANNELS.index("email")
-
-
-def _customers(keys: list[str], zone: str = "UTC") -> pd.DataFrame:
-    n = len(keys)
-    return pd.DataFrame(
-        {
-            "customer_key": keys,
-            "do_not_contact": [False] * n,
-            "can_email": [True] * n,
-            "can_sms": [False] * n,
-            "can_push": [False] * n,
-            "time_zone": [zone] * n,
-            "advisor_id": [None] * n,
-            "complaint_calls_90d": [0] * n,
-            **{f"holds_{p}": [0] * n for p in PRODUCTS},
-            **{f"{p}_intent_30d": [0] * n for p in PRODUCTS},
-        }
-    )
 
 
 def _history(rows: list[tuple[str, str, datetime]]) -> pd.DataFrame:
@@ -111,7 +93,7 @@ def test_contacted_yesterday_at_21_is_contactable_at_todays_17_run_after_the_gap
     earliest = np.datetime64(last + timedelta(hours=24) - SCHEDULE_SLACK, "us")
     assert availability.not_before[0, EMAIL] == earliest
     # The plan contacts them, no earlier than the gap allows, and says why in words.
-    plan = _plan(_customers(["ck_evening"]), history)
+    plan = _plan(email_customers(["ck_evening"]), history)
     contact = plan[plan["action"] == "contact"]
     assert len(contact) == 1 and contact["channel"].iloc[0] == "email"
     scheduled = contact["scheduled_at"].iloc[0].to_pydatetime()
@@ -133,7 +115,7 @@ def test_contacted_two_hours_ago_stays_blocked_when_the_gap_ends_past_the_horizo
     assert not availability.open[0].any()
     assert availability.blocked[0] == "minimum gap of 48 hours"
     assert np.isnat(availability.not_before[0]).all()
-    plan = _plan(_customers(["ck_recent"]), history, config)
+    plan = _plan(email_customers(["ck_recent"]), history, config)
     assert "contact" not in set(plan["action"])
 
 
@@ -173,7 +155,7 @@ def test_channels_without_send_time_optimisation_keep_the_gap_at_the_decision() 
     before = available_channels(history, keys, NOW, config.channels, config.policy)
     assert (availability.open == before[0]).all() and (availability.blocked == before[1]).all()
     assert not availability.open[0].any()
-    plan = _plan(_customers(["ck_evening"]), history, config)
+    plan = _plan(email_customers(["ck_evening"]), history, config)
     assert "contact" not in set(plan["action"])
 
 

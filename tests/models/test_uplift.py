@@ -38,6 +38,7 @@ def _world(n: int, seed: int) -> pd.DataFrame:
             "customer_key": [f"ck_{i:05d}" for i in range(n)],
             "offer": rng.choice(["mortgage", "savings"], n),
             "control": control,
+            "holdout": rng.random(n) < 0.3,  # customers measured on, not fitted on
             "converted": rng.random(n) < p,
             "visited_7d": visited.astype(float),
             "loyal": loyal.astype(float),

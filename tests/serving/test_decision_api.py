@@ -57,6 +57,13 @@ def _event(device: str, at: str, i: int, **fields: str) -> dict:
     }
 
 
+def _served_copy(world: DataPaths, tmp_path) -> DataPaths:
+    """A copy of the world whose warehouse a test may change, serving the world's snapshot."""
+    paths = copy_world(world, tmp_path / "world")
+    (paths.root / "serving").symlink_to(world.root / "serving")
+    return paths
+
+
 def _quiet_key(paths: DataPaths) -> str:
     """A customer the batch decided no contact for, from the end of the key order: deciding
     them changes no caps, and not the customers the agreement test below checks."""
@@ -199,8 +206,7 @@ def test_a_mortgage_page_view_features_the_mortgage_calculator_within_a_second(
 def test_an_answered_event_survives_a_killed_server_and_loads_once(
     decided_world: DataPaths, tmp_path
 ) -> None:
-    paths = copy_world(decided_world, tmp_path / "world")
-    (paths.root / "serving").symlink_to(decided_world.root / "serving")
+    paths = _served_copy(decided_world, tmp_path)
     server = start_server(paths)
     try:
         _, device = _mortgage_candidate(paths)
@@ -230,8 +236,7 @@ def test_an_answered_event_survives_a_killed_server_and_loads_once(
 def test_answers_reach_next_best_actions_once_and_contacts_are_queued(
     decided_world: DataPaths, tmp_path
 ) -> None:
-    paths = copy_world(decided_world, tmp_path / "world")
-    (paths.root / "serving").symlink_to(decided_world.root / "serving")
+    paths = _served_copy(decided_world, tmp_path)
     plan = _batch_plan(paths)
     keys = list(plan.loc[plan["action"] == "contact", "customer_key"].head(8))
     server = start_server(paths)
