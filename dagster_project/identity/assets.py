@@ -15,7 +15,7 @@ from ..ingest.contracts import (
 )
 from ..resources import WAREHOUSE_POOL, WarehouseResource
 from .charts import save_cluster_studio, save_model_charts
-from .linkage import DEFAULT_CONFIG, LinkageConfig, Timer
+from .linkage import DEFAULT_CONFIG, LinkageConfig, Timer, splink_tables_dropped
 from .normalise import DEFAULT_PHONE_REGION
 from .person_records import build_person_records
 from .stage import (
@@ -99,7 +99,7 @@ def person_records(config: IdentitySettings, warehouse: WarehouseResource) -> dg
 )
 def splink_model(config: IdentitySettings, warehouse: WarehouseResource) -> dg.MaterializeResult:
     timer = Timer()
-    with warehouse.connect() as conn:
+    with warehouse.connect() as conn, splink_tables_dropped(conn):
         version = train_identity_model(conn, warehouse.paths, config.resolver(), timer=timer)
         charts = save_model_charts(
             conn, LINKABLE_TABLE, version.model, version.path.parent / version.version
@@ -155,7 +155,7 @@ def customer_keys(
 ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
     paths = warehouse.paths
     model = latest_model(paths)
-    with warehouse.connect() as conn:
+    with warehouse.connect() as conn, splink_tables_dropped(conn):
         resolve = link_new_identities if config.incremental else resolve_identities
         run = resolve(conn, model, context.run.run_id, config.resolver())
         studio = save_cluster_studio(

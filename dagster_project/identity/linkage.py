@@ -53,6 +53,33 @@ class Timer:
             self.timings[name] = round(time.perf_counter() - started, 3)
 
 
+SPLINK_TABLE_PREFIX = "__splink__"
+
+
+def drop_splink_tables(conn: duckdb.DuckDBPyConnection) -> int:
+    """Drop the intermediate tables Splink caches in the database it links in (term
+    frequencies, blocked pairs, predictions, ...); returns how many there were. Everything the
+    project keeps is copied into its own tables first."""
+    rows = conn.execute(
+        "SELECT table_schema, table_name, table_type FROM information_schema.tables "
+        "WHERE starts_with(table_name, ?)",
+        [SPLINK_TABLE_PREFIX],
+    ).fetchall()
+    for schema, table, kind in rows:
+        what = "VIEW" if kind == "VIEW" else "TABLE"
+        conn.execute(f"DROP {what} IF EXISTS {quote_identifier(schema)}.{quote_identifier(table)}")
+    return len(rows)
+
+
+@contextmanager
+def splink_tables_dropped(conn: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """Splink's intermediate tables are gone when the block ends, however it ends."""
+    try:
+        yield
+    finally:
+        drop_splink_tables(conn)
+
+
 def linkable_columns(conn: duckdb.DuckDBPyConnection, table: str) -> set[str]:
     """Normalised fields that enough records carry to be compared."""
     shares = ", ".join(

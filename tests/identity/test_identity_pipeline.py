@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import dagster as dg
 import pandas as pd
 import pytest
 
@@ -12,6 +13,7 @@ from dagster_project.demo import WorldConfig, generate_world
 from dagster_project.demo.evaluation import identity_accuracy
 from dagster_project.demo.truth_files import truth_labels
 from dagster_project.identity.accuracy import linkage_accuracy
+from dagster_project.identity.assets import customer_keys, splink_model
 from dagster_project.identity.person_records import build_person_records
 from dagster_project.identity.stage import (
     latest_model,
@@ -22,8 +24,10 @@ from dagster_project.identity.stage import (
 from dagster_project.identity.stitching import DEVICE_PREFIX
 from dagster_project.ingest.contracts import CONTRACTS
 from dagster_project.ingest.loader import load_source
+from dagster_project.resources import WarehouseResource
 from dagster_project.settings import DataPaths, data_paths
 from dagster_project.warehouse import connect
+from tests.worlds import copy_world
 
 LAST_DAY = "2026-02-03"  # the 30th day of the default world
 
@@ -130,3 +134,28 @@ def test_incremental_batch_agrees_with_a_full_run(world: DataPaths, tmp_path: Pa
             .iloc[:, 0]
         )
     assert set(before[changed]) <= explained
+
+
+def splink_tables(paths: DataPaths) -> list[str]:
+    with connect(paths.warehouse, read_only=True) as conn:
+        rows = conn.execute(
+            "SELECT table_schema || '.' || table_name FROM information_schema.tables "
+            "WHERE starts_with(table_name, '__splink__')"
+        ).fetchall()
+    return [r[0] for r in rows]
+
+
+def test_identity_assets_drop_splink_working_tables(world: DataPaths, tmp_path: Path) -> None:
+    # Called directly, the stage leaves Splink's cached tables behind (as Splink does) ...
+    assert splink_tables(world)
+    paths = copy_world(world, tmp_path, truth=True)
+    with dg.instance_for_test() as instance:
+        result = dg.materialize(
+            [splink_model, customer_keys],
+            instance=instance,
+            resources={"warehouse": WarehouseResource(data_dir=str(paths.root))},
+        )
+    assert result.success
+    # ... a run of the assets drops them, and the keys it wrote are there
+    assert splink_tables(paths) == []
+    assert len(keys(paths)) == len(keys(world))
