@@ -49,6 +49,13 @@ class ModelLoadError(RuntimeError):
     """A registered model could not be loaded; nothing that depends on it was changed."""
 
 
+class NoChampionError(ModelLoadError):
+    """The model has no version under that alias yet (none was ever trained or promoted)."""
+
+    # MLflow's codes for an unknown registered model and for an unknown alias.
+    MLFLOW_CODES = ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE")
+
+
 @dataclass(frozen=True)
 class LoadedModel:
     name: str
@@ -98,6 +105,7 @@ class GateResult:
 def load_model_version(name: str, alias_or_version: str, data_root: Path) -> LoadedModel:
     """``models:/<name>@<alias>`` (or ``models:/<name>/<version>`` for a number), loaded."""
     import mlflow
+    from mlflow.exceptions import MlflowException
 
     client = connect_mlflow(data_root)
     by_alias = not alias_or_version.isdigit()
@@ -107,6 +115,15 @@ def load_model_version(name: str, alias_or_version: str, data_root: Path) -> Loa
             version = client.get_model_version_by_alias(name, alias_or_version)
         else:
             version = client.get_model_version(name, alias_or_version)
+    except Exception as error:
+        missing = (
+            isinstance(error, MlflowException)
+            and error.error_code in NoChampionError.MLFLOW_CODES
+        )
+        raise (NoChampionError if missing else ModelLoadError)(
+            f"could not load {uri}: {error}"
+        ) from error
+    try:
         # The version the alias names now, loaded by number: a gate moving the alias meanwhile
         # cannot pair this version's label with another version's booster.
         pyfunc = mlflow.pyfunc.load_model(f"models:/{name}/{version.version}")

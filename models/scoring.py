@@ -130,8 +130,57 @@ def _replace_union_view(conn: duckdb.DuckDBPyConnection) -> None:
             [SCHEMA],
         ).fetchall()
     ]
+    if not tables:
+        return
     union = " UNION ALL ".join(f"SELECT * FROM {t}" for t in tables)
     conn.execute(f"CREATE OR REPLACE VIEW {SCORES_TABLE} AS {union}")
+
+
+def _write_scores(
+    conn: duckdb.DuckDBPyConnection, name: str, version: str, scored_at: datetime, run_id: str
+) -> None:
+    """Replace the model's table with the relation ``new_scores`` (one bulk CREATE TABLE AS:
+    far cheaper than deleting and inserting rows)."""
+    columns = _COLUMNS.format(
+        name=quote_literal(name),
+        version=quote_literal(version),
+        scored_at=quote_literal(scored_at.replace(tzinfo=None).isoformat()),
+        run_id=quote_literal(run_id),
+    )
+    conn.execute(
+        f"CREATE OR REPLACE TABLE {model_scores_table(name)} AS SELECT {columns} FROM new_scores"
+    )
+
+
+def _write_rates(
+    conn: duckdb.DuckDBPyConnection,
+    name: str,
+    rates: Mapping[str | None, float],
+    scored_at: datetime,
+    run_id: str,
+) -> ScoringSummary:
+    """Every customer scored by the population rate of each subject (``cold_start``)."""
+    from models.cold_start import PRIOR_REASON, PRIOR_VERSION
+
+    conn.register(
+        "rates",
+        pd.DataFrame({"subject": list(rates), "score": list(rates.values())}),
+    )
+    conn.execute(
+        f"""
+        CREATE OR REPLACE TEMP VIEW new_scores AS
+        SELECT f.customer_key, r.subject, r.score,
+            rank() OVER (PARTITION BY f.customer_key ORDER BY r.score DESC, r.subject) AS rank,
+            [{quote_literal(PRIOR_REASON)}] AS reason_codes, f.as_of AS features_as_of
+        FROM {FEATURES_TABLE} AS f CROSS JOIN rates AS r
+        """
+    )
+    _write_scores(conn, name, PRIOR_VERSION, scored_at, run_id)
+    conn.execute("DROP VIEW new_scores")
+    conn.unregister("rates")
+    rows = conn.execute(f"SELECT count(*) FROM {model_scores_table(name)}").fetchone()[0]
+    subjects = tuple(s for s in rates if s)
+    return ScoringSummary(name, customers=rows // len(rates), rows=rows, subjects=subjects)
 
 
 def score_customers(
@@ -139,8 +188,10 @@ def score_customers(
     models: Mapping[str, LoadedModel],
     run_id: str,
     reason_codes: bool = True,
+    rates: Mapping[str, Mapping[str | None, float]] | None = None,
 ) -> list[ScoringSummary]:
-    """Score every customer with every loaded model; replace each model's table in one transaction."""
+    """Score every customer with every loaded model, and by its population rate every model in
+    ``rates`` (one with no champion yet); replace each model's table in one transaction."""
     scored_at = datetime.now(UTC)
     tables: dict[str, list[pa.Table]] = {name: [] for name in models}
     for chunk in _feature_chunks(conn):
@@ -154,18 +205,8 @@ def score_customers(
     with transaction(conn):
         conn.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
         for name, parts in tables.items():
-            # A bulk CREATE TABLE AS per model: far cheaper than deleting and inserting rows.
             conn.register("new_scores", pa.concat_tables(parts))
-            columns = _COLUMNS.format(
-                name=quote_literal(name),
-                version=quote_literal(models[name].version),
-                scored_at=quote_literal(scored_at.replace(tzinfo=None).isoformat()),
-                run_id=quote_literal(run_id),
-            )
-            conn.execute(
-                f"CREATE OR REPLACE TABLE {model_scores_table(name)} AS "
-                f"SELECT {columns} FROM new_scores"
-            )
+            _write_scores(conn, name, models[name].version, scored_at, run_id)
             conn.unregister("new_scores")
             subjects = _subjects(models[name])
             rows = sum(part.num_rows for part in parts)
@@ -177,5 +218,7 @@ def score_customers(
                     subjects=tuple(s for s in subjects if s),
                 )
             )
+        for name, model_rates in (rates or {}).items():
+            summaries.append(_write_rates(conn, name, model_rates, scored_at, run_id))
         _replace_union_view(conn)
     return summaries

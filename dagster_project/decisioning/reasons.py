@@ -26,10 +26,16 @@ def fill_reason_codes(plan: pd.DataFrame, customers: pd.DataFrame, data_root: Pa
     if not need.any():
         return "none needed"
     from models.champions import load_champion
-    from models.registry import ModelLoadError
+    from models.cold_start import PRIOR_REASON
+    from models.registry import ModelLoadError, NoChampionError
 
     try:
         model = load_champion("offer_propensity", data_root).model
+    except NoChampionError:  # a cold start: every offer is scored by its population rate
+        plan.loc[need, "reason_codes"] = pd.Series(
+            [[PRIOR_REASON]] * int(need.sum()), index=plan.index[need], dtype=object
+        )
+        return f"{int(need.sum())} decided rows on population rates (no champion yet)"
     except ModelLoadError as error:
         return f"left empty: {error}"
     rows = customers.set_index("customer_key").loc[plan.loc[need, "customer_key"]].reset_index()

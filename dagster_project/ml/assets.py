@@ -102,11 +102,17 @@ def _model_asset(name: str, labels: str) -> dg.AssetsDefinition:
                 )
         except TrainingDataError as error:
             # Too little fresh data to retrain (a window with one label value, say): keep the
-            # champion and let scoring and decisions go on; with no champion there is nothing
-            # to score with, and the run says so.
+            # champion and let scoring and decisions go on; with no champion yet (a new
+            # deployment), scoring uses the population rates (models/cold_start.py).
             current = champion_version(warehouse.paths.root, name)
             if current is None:
-                raise dg.Failure(description=str(error)) from error
+                context.log.warning(
+                    f"{name} not trained, no champion yet: scores are population rates "
+                    f"until there is history to train on. {error}"
+                )
+                return dg.MaterializeResult(
+                    metadata={"gate_decision": "cold_start", "reason": str(error)}
+                )
             context.log.warning(f"{name} not retrained, champion v{current} kept: {error}")
             return dg.MaterializeResult(
                 metadata={
@@ -159,22 +165,46 @@ def customer_scores(
     context: dg.AssetExecutionContext, config: ScoringConfig, warehouse: WarehouseResource
 ) -> dg.MaterializeResult:
     from models.champions import load_champion
-    from models.registry import ModelLoadError
+    from models.cold_start import MODELS_WITH_PRIOR_SCORES, population_rates
+    from models.registry import ModelLoadError, NoChampionError
     from models.scoring import score_customers
+    from models.specs import model_spec
 
-    try:
-        champions = {name: load_champion(name, warehouse.paths.root) for name, _ in MODELS}
-    except ModelLoadError as error:
-        raise dg.Failure(
-            description=f"{error}. The previous scores in ml.customer_scores are unchanged."
-        ) from error
+    champions, untrained = {}, []
+    for name, _ in MODELS:
+        try:
+            champions[name] = load_champion(name, warehouse.paths.root)
+        except NoChampionError:
+            untrained.append(name)
+        except ModelLoadError as error:
+            raise dg.Failure(
+                description=f"{error}. The previous scores in ml.customer_scores are unchanged."
+            ) from error
     started = time.perf_counter()
     with warehouse.connect() as conn:
-        summaries = score_customers(conn, champions, context.run.run_id, config.reason_codes)
+        rates = {
+            name: found
+            for name in untrained
+            if name in MODELS_WITH_PRIOR_SCORES
+            and (found := population_rates(conn, model_spec(name))) is not None
+        }
+        summaries = score_customers(
+            conn, champions, context.run.run_id, config.reason_codes, rates
+        )
+    if untrained:
+        context.log.warning(
+            f"No champion yet for {', '.join(untrained)}: "
+            + (f"{', '.join(rates)} scored by population rates; " if rates else "")
+            + "train once there is enough history."
+        )
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": sum(s.rows for s in summaries),
-            "models": dg.MetadataValue.json({n: m.label for n, m in champions.items()}),
+            "models": dg.MetadataValue.json(
+                {n: m.label for n, m in champions.items()}
+                | {n: "population rate (no champion yet)" for n in rates}
+            ),
+            "untrained_models": dg.MetadataValue.json(untrained),
             "rows_per_model": dg.MetadataValue.json({s.model: s.rows for s in summaries}),
             "customers": summaries[0].customers if summaries else 0,
             "score_seconds": round(time.perf_counter() - started, 2),

@@ -35,6 +35,7 @@ _FIXED = {
     "emails_clicked_90d": "emails clicked in the last 90 days",
     "days_since_last_interaction": "how recently they were in touch",
     "offered_held": "already holds the product offered",
+    "population_rate": "how often customers take it up (no model trained yet)",
 }
 
 
