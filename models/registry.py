@@ -117,8 +117,7 @@ def load_model_version(name: str, alias_or_version: str, data_root: Path) -> Loa
             version = client.get_model_version(name, alias_or_version)
     except Exception as error:
         missing = (
-            isinstance(error, MlflowException)
-            and error.error_code in NoChampionError.MLFLOW_CODES
+            isinstance(error, MlflowException) and error.error_code in NoChampionError.MLFLOW_CODES
         )
         raise (NoChampionError if missing else ModelLoadError)(
             f"could not load {uri}: {error}"

@@ -188,9 +188,7 @@ def customer_scores(
             if name in MODELS_WITH_PRIOR_SCORES
             and (found := population_rates(conn, model_spec(name))) is not None
         }
-        summaries = score_customers(
-            conn, champions, context.run.run_id, config.reason_codes, rates
-        )
+        summaries = score_customers(conn, champions, context.run.run_id, config.reason_codes, rates)
     if untrained:
         context.log.warning(
             f"No champion yet for {', '.join(untrained)}: "
