@@ -24,7 +24,10 @@ class WarehouseResource(dg.ConfigurableResource):
 
     @contextmanager
     def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-        with connect(self.paths.warehouse, read_only=read_only) as conn:
+        # While a command holds the file, the run waits and says so in its own log.
+        with connect(
+            self.paths.warehouse, read_only=read_only, on_wait=dg.get_dagster_logger().warning
+        ) as conn:
             yield conn
 
 

@@ -41,6 +41,26 @@ def config_dir(override: str | os.PathLike[str] | None = None) -> Path:
     return Path(chosen).expanduser().resolve()
 
 
+DEFAULT_WAREHOUSE_WAIT_SECONDS = 120.0
+
+
+def warehouse_wait_seconds() -> float:
+    """How long a process waits for another to release the warehouse file before it gives up:
+    ``JOURNEY_WAREHOUSE_WAIT_SECONDS``, else two minutes."""
+    raw = os.environ.get("JOURNEY_WAREHOUSE_WAIT_SECONDS")
+    if not raw:
+        return DEFAULT_WAREHOUSE_WAIT_SECONDS
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds < float("inf"):
+        raise ValueError(
+            f"JOURNEY_WAREHOUSE_WAIT_SECONDS must be a number of seconds >= 0, not {raw!r}"
+        )
+    return seconds
+
+
 # The shared vocabulary. Every stage, the tests and (as vars in dbt/dbt_project.yml, checked equal
 # by tests/test_vocabulary.py) the dbt project use these words; nothing else spells them out.
 PRODUCTS = ("mortgage", "credit_card", "savings", "insurance", "personal_loan")

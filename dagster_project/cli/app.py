@@ -8,6 +8,7 @@ from __future__ import annotations
 import typer
 
 from .bench import bench
+from .common import console
 from .demo import demo_app
 from .identity import resolve
 from .ingest import ingest, status
@@ -24,5 +25,18 @@ app.command("serve")(serve)
 app.command("serve-personalisation")(serve_personalisation)
 app.command("bench")(bench)
 
+
+def main() -> None:
+    """The ``journey`` entry point: a warehouse held too long by another process is a message,
+    not a traceback."""
+    from ..warehouse import WarehouseBusyError
+
+    try:
+        app()
+    except WarehouseBusyError as error:
+        console.print(f"[red]Warehouse busy:[/red] {error}", soft_wrap=False)
+        raise SystemExit(3) from None
+
+
 if __name__ == "__main__":
-    app()
+    main()
