@@ -17,7 +17,7 @@ import dagster as dg
 import pytest
 from dagster import DagsterEventType, DagsterRunStatus
 
-from dagster_project.run_launcher import _worker_pid
+from dagster_project.pipeline.run_launcher import _worker_pid
 from dagster_project.settings import REPO_ROOT
 
 pytestmark = pytest.mark.slow
