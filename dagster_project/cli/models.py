@@ -31,6 +31,8 @@ def print_models(paths: DataPaths) -> None:
             aliases = client.get_registered_model(name).aliases
         except MlflowException:
             versions, aliases = [], {}
+        if not versions:
+            table.add_row(name, "-", "", "", "", "not trained yet: population rates")
         for version in versions:
             metrics = client.get_run(version.run_id).data.metrics if version.run_id else {}
             table.add_row(
