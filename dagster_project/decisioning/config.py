@@ -294,14 +294,24 @@ def _load(path: Path, model: type[Strict]) -> Strict:
             line = document.line_of(e["loc"])
             where = f"{path}:{line}" if line else str(path)
             value = e.get("input")
-            problems.append(f"{where}: {key_path_text(e['loc'])}: {e['msg']} (value: {value!r})")
+            message = e["msg"].removeprefix("Value error, ")
+            problems.append(f"{where}: {key_path_text(e['loc'])}: {message} (value: {value!r})")
         raise ConfigError("\n".join(problems)) from error
 
 
 def load_marketing_config(config_dir: Path) -> MarketingConfig:
-    """Load and validate the three files; a ConfigError lists every problem found."""
-    return MarketingConfig(
-        offers=_load(config_dir / OFFERS_FILE, OffersConfig),  # type: ignore[arg-type]
-        channels=_load(config_dir / CHANNELS_FILE, ChannelsConfig),  # type: ignore[arg-type]
-        policy=_load(config_dir / POLICY_FILE, ContactPolicy),  # type: ignore[arg-type]
-    )
+    """Load and validate the three files; a ConfigError lists every problem in all three."""
+    parts: dict[str, Strict] = {}
+    problems: list[str] = []
+    for name, file, model in (
+        ("offers", OFFERS_FILE, OffersConfig),
+        ("channels", CHANNELS_FILE, ChannelsConfig),
+        ("policy", POLICY_FILE, ContactPolicy),
+    ):
+        try:
+            parts[name] = _load(config_dir / file, model)
+        except ConfigError as error:
+            problems.append(str(error))
+    if problems:
+        raise ConfigError("\n".join(problems))
+    return MarketingConfig(**parts)
