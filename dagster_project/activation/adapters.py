@@ -107,6 +107,7 @@ def _http_only_opener() -> urllib.request.OpenerDirector:
         urllib.request.HTTPSHandler(),
         urllib.request.HTTPDefaultErrorHandler(),
         urllib.request.HTTPErrorProcessor(),
+        urllib.request.UnknownHandler(),  # any other scheme: URLError, never a silent None
     ):
         opener.add_handler(handler)
     return opener

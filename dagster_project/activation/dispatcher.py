@@ -1,7 +1,8 @@
 """Deliver due outbox rows through their channel adapters, once each.
 
 Per row: commit ``sending``, call the adapter with the decision_id as idempotency key, commit
-``delivered`` (or ``failed`` with a back-off, or ``dead_letter``). Recipients are read from the
+``delivered`` (or ``failed`` with a back-off, or ``dead_letter``), whatever the adapter raised.
+The adapters are built, and their endpoints checked, before any row is claimed. Recipients are read from the
 warehouse at send time and never logged. Web actions update the personalisation table the site
 reads; advisor tasks carry the conversation context (recent calls and their notes, pages viewed).
 """
