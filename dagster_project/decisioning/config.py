@@ -2,8 +2,10 @@
 
 Three files: ``offers.yaml`` (what can be offered, to whom, where, when), ``channels.yaml`` (how
 each channel delivers, its caps and quiet hours) and ``contact_policy.yaml`` (caps across
-channels, spacing, back-off, the control group). Every error names the file, the key path and
-the value. Eligibility rules are data (field, operator, value): nothing in the YAML is executed.
+channels, spacing, back-off, the control group), read by ``config_yaml`` (no repeated keys, no
+base-60 numbers). Every error names the file, the line, the key path and the value; dates are real
+ISO dates, times quoted "HH:MM", endpoints what their adapter may use (``channel_endpoints``).
+Eligibility rules are data (field, operator, value): nothing in the YAML is executed.
 The policy hash is a digest of the validated config, recorded on every decision.
 """
 
