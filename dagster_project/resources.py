@@ -2,6 +2,7 @@
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import dagster as dg
 import duckdb
@@ -37,12 +38,19 @@ class MarketingConfigResource(dg.ConfigurableResource):
 
     config_dir: str | None = None
 
+    @property
+    def folder(self) -> Path:
+        return config_dir(self.config_dir)
+
     def load(self, consequence: str) -> MarketingConfig:
         """The validated config, or a Dagster failure whose message lists every problem and says
         what the failure left alone (``consequence``)."""
         try:
-            return load_marketing_config(config_dir(self.config_dir))
+            return load_marketing_config(self.folder)
         except ConfigError as error:
-            raise dg.Failure(
-                description=f"Invalid marketing config; {consequence}.\n{error}"
-            ) from error
+            raise invalid_config(error, consequence) from error
+
+
+def invalid_config(error: ConfigError, consequence: str) -> dg.Failure:
+    """The Dagster failure for invalid marketing config: every problem, and what was left alone."""
+    return dg.Failure(description=f"Invalid marketing config; {consequence}.\n{error}")

@@ -5,7 +5,13 @@ from datetime import UTC, datetime, timedelta
 import dagster as dg
 
 from ..decisioning.assets import NEXT_BEST_ACTIONS
-from ..resources import WAREHOUSE_POOL, MarketingConfigResource, WarehouseResource
+from ..decisioning.config import CHANNELS_FILE, ConfigError
+from ..resources import (
+    WAREHOUSE_POOL,
+    MarketingConfigResource,
+    WarehouseResource,
+    invalid_config,
+)
 from ..warehouse import table_exists
 from .dispatcher import DISPATCH_LIMIT, build_adapters, dispatch, dispatch_through
 from .outbox import RetryPolicy
@@ -52,7 +58,16 @@ def deliveries(
     warehouse: WarehouseResource,
     marketing_config: MarketingConfigResource,
 ) -> dg.MaterializeResult:
+    # Config is checked, and every adapter built, before any outbox row is claimed.
     marketing = marketing_config.load("nothing was sent")
+    try:
+        adapters = build_adapters(
+            marketing.channels,
+            warehouse.paths.root / "outbox",
+            marketing_config.folder / CHANNELS_FILE,
+        )
+    except ConfigError as error:
+        raise invalid_config(error, "nothing was sent") from error
     now = _instant(config.dispatch_at)
     if config.use_decision_clock:
         with warehouse.connect(read_only=True) as conn:
@@ -60,7 +75,6 @@ def deliveries(
                 "SELECT max(decided_at) FROM decisioning.next_best_actions"
             ).fetchone()[0]
         now = latest.replace(tzinfo=UTC) if latest else now
-    adapters = build_adapters(marketing.channels, warehouse.paths.root / "outbox")
     retry = RetryPolicy(max_attempts=config.max_attempts, first_delay_s=config.first_retry_delay_s)
     with warehouse.connect() as conn:
         if config.simulate_hours > 0:

@@ -1,7 +1,8 @@
 """Deliver due outbox rows through their channel adapters, once each.
 
 Per row: commit ``sending``, call the adapter with the decision_id as idempotency key, commit
-``delivered`` (or ``failed`` with a back-off, or ``dead_letter``). Recipients are read from the
+``delivered`` (or ``failed`` with a back-off, or ``dead_letter``), whatever the adapter raised.
+The adapters are built, and their endpoints checked, before any row is claimed. Recipients are read from the
 warehouse at send time and never logged. Web actions update the personalisation table the site
 reads; advisor tasks carry the conversation context (recent calls and their notes, pages viewed).
 """
@@ -17,7 +18,8 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from ..decisioning.config import ChannelsConfig
+from ..decisioning.channel_endpoints import sink_folder
+from ..decisioning.config import CHANNELS_FILE, ChannelsConfig, ConfigError
 from ..warehouse import naive_utc
 from .adapters import Adapter, DeliveryError, LocalSinkAdapter, Message, SmtpAdapter, WebhookAdapter
 from .outbox import OUTBOX, RETRYABLE, RetryPolicy, StateChange, due, enqueue, record
@@ -38,19 +40,33 @@ class DispatchReport:
         self.states[state] = self.states.get(state, 0) + 1
 
 
-def build_adapters(channels: ChannelsConfig, sink_root: Path) -> dict[str, Adapter]:
-    """One adapter per outbound channel and for advisor tasks, as channels.yaml says."""
+def build_adapters(
+    channels: ChannelsConfig, sink_root: Path, source: Path = Path(CHANNELS_FILE)
+) -> dict[str, Adapter]:
+    """One adapter per outbound channel and for advisor tasks, as channels.yaml (``source``)
+    says; a ConfigError naming the file, key and value when one cannot be built (a local sink
+    outside ``sink_root``, the data directory's outbox). Call it before claiming any row."""
     adapters: dict[str, Adapter] = {}
     settings = {name: channels.outbound(name) for name in ("email", "sms", "push")}
     settings["advisor"] = channels.advisor
     for name, channel in settings.items():
-        if channel.adapter == "local_sink":
-            adapters[name] = LocalSinkAdapter(sink_root / (channel.endpoint or name))
-        elif channel.adapter == "smtp":
-            sender = getattr(channel, "sender", None) or "offers@localhost"
-            adapters[name] = SmtpAdapter(channel.endpoint or "", sender)
-        else:
-            adapters[name] = WebhookAdapter(channel.endpoint or "", channel.auth_env)
+        endpoint = channel.endpoint or (name if channel.adapter == "local_sink" else "")
+        try:
+            if channel.adapter == "local_sink":
+                adapters[name] = LocalSinkAdapter(sink_folder(sink_root, endpoint))
+            elif channel.adapter == "smtp":
+                sender = getattr(channel, "sender", None) or "offers@localhost"
+                adapters[name] = SmtpAdapter(endpoint, sender)
+            else:
+                adapters[name] = WebhookAdapter(
+                    endpoint,
+                    channel.auth_env,
+                    allow_insecure_http=channel.allow_insecure_http,
+                )
+        except ValueError as error:
+            raise ConfigError(
+                f"{source}: {name}.endpoint: {error} (value: {endpoint!r})"
+            ) from error
     return adapters
 
 
@@ -161,25 +177,46 @@ def dispatch(
         for (_, row), attempt in zip(
             batch[~web].iterrows(), attempts[~web.to_numpy()], strict=True
         ):
-            try:
-                receipt = adapters[row["channel"]].deliver(_message(conn, row, recipients))
-            except DeliveryError as error:
-                final = not error.retryable or attempt >= retry.max_attempts
-                outcomes.append(
-                    StateChange(
-                        row["decision_id"],
-                        "dead_letter" if final else "failed",
-                        int(attempt),
-                        str(error),
-                        None if final else naive_now + retry.delay(int(attempt)),
-                    )
-                )
-            else:
-                outcomes.append(StateChange(row["decision_id"], "delivered", int(attempt), receipt))
+            outcomes.append(
+                _deliver(conn, adapters, row, recipients, int(attempt), retry, naive_now)
+            )
         record(conn, outcomes, naive_now, run_id)
         for change in outcomes:
             report.count(change.state)
     return report
+
+
+def _deliver(
+    conn: duckdb.DuckDBPyConnection,
+    adapters: Mapping[str, Adapter],
+    row: pd.Series,
+    recipients: pd.DataFrame,
+    attempt: int,
+    retry: RetryPolicy,
+    now: datetime,
+) -> StateChange:
+    """One row's outcome. Whatever goes wrong, the row leaves ``sending`` with the reason: an
+    error other than a DeliveryError (a bug, an adapter that cannot work) is retried like a
+    retryable failure, then dead-lettered, never left to crash the batch in ``sending``."""
+    try:
+        adapter = adapters.get(row["channel"])
+        if adapter is None:
+            raise DeliveryError(f"no adapter for channel {row['channel']}", retryable=True)
+        receipt = adapter.deliver(_message(conn, row, recipients))
+    except DeliveryError as error:
+        reason, retryable = str(error), error.retryable
+    except Exception as error:
+        reason, retryable = f"{type(error).__name__}: {error}", True
+    else:
+        return StateChange(row["decision_id"], "delivered", attempt, receipt)
+    final = not retryable or attempt >= retry.max_attempts
+    return StateChange(
+        row["decision_id"],
+        "dead_letter" if final else "failed",
+        attempt,
+        reason,
+        None if final else now + retry.delay(attempt),
+    )
 
 
 def dispatch_through(

@@ -4,7 +4,12 @@ from datetime import UTC, datetime
 
 import dagster as dg
 
-from ..resources import WAREHOUSE_POOL, MarketingConfigResource, WarehouseResource
+from ..resources import (
+    WAREHOUSE_POOL,
+    MarketingConfigResource,
+    WarehouseResource,
+    invalid_config,
+)
 from ..serving.decision_log import ingest_decision_log
 from ..serving.snapshot import publish_after_decisions
 from ..settings import DELIVERABLE_ACTIONS, ML
@@ -63,9 +68,7 @@ def next_best_actions(
         try:
             plan, learned = decide_with_evidence(inputs, marketing)
         except ConfigError as error:  # e.g. a rule names a column that does not exist
-            raise dg.Failure(
-                description=f"Invalid marketing config; nothing was decided.\n{error}"
-            ) from error
+            raise invalid_config(error, "nothing was decided") from error
         explained = fill_reason_codes(plan, inputs.customers, warehouse.paths.root)
         stored = store_decisions(
             conn, plan, context.run.run_id, warehouse.paths.root / "exports" / "next_best_actions"

@@ -2,8 +2,10 @@
 
 Three files: ``offers.yaml`` (what can be offered, to whom, where, when), ``channels.yaml`` (how
 each channel delivers, its caps and quiet hours) and ``contact_policy.yaml`` (caps across
-channels, spacing, back-off, the control group). Every error names the file, the key path and
-the value. Eligibility rules are data (field, operator, value): nothing in the YAML is executed.
+channels, spacing, back-off, the control group), read by ``config_yaml`` (no repeated keys, no
+base-60 numbers). Every error names the file, the line, the key path and the value; dates are real
+ISO dates, times quoted "HH:MM", endpoints what their adapter may use (``channel_endpoints``).
+Eligibility rules are data (field, operator, value): nothing in the YAML is executed.
 The policy hash is a digest of the validated config, recorded on every decision.
 """
 
@@ -11,14 +13,27 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import date, time
+import re
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    StrictBool,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from ..settings import OUTBOUND_CHANNELS, PRODUCTS
+from .channel_endpoints import smtp_endpoint, webhook_url
+from .config_yaml import YamlFileError, key_path_text, load_yaml
 
 OFFERS_FILE = "offers.yaml"
 CHANNELS_FILE = "channels.yaml"
@@ -31,6 +46,51 @@ class ConfigError(ValueError):
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+_ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+_HH_MM = re.compile(r"^(?:[01][0-9]|2[0-3]):[0-5][0-9]$")
+
+
+def _iso_date(value: object) -> date:
+    """A real calendar date: YAML's own (2026-03-31) or the same quoted; nothing else."""
+    if isinstance(value, datetime):
+        raise ValueError("a date must be YYYY-MM-DD, without a time of day")
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str) and _ISO_DATE.match(value):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            raise ValueError(f"{value} is not a real date") from None
+    raise ValueError("a date must be a real date written YYYY-MM-DD, e.g. 2026-03-31")
+
+
+def _clock_time(value: object) -> time:
+    """A local wall-clock time, hours and minutes: a quoted "HH:MM" in the YAML."""
+    if isinstance(value, time):
+        if value.tzinfo is not None or value.second or value.microsecond:
+            raise ValueError("a time must be a local hour and minute, without seconds or zone")
+        return value
+    if isinstance(value, str) and _HH_MM.match(value):
+        return time.fromisoformat(value)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        hint = '"21:00"'
+        if isinstance(value, int) and 0 <= value <= 2359 and value % 100 < 60:
+            hint = f'"{value // 100:02d}:{value % 100:02d}"'
+        raise ValueError(
+            f'a time must be a quoted "HH:MM" string; YAML reads the unquoted {value} as a '
+            f"number, so quote it: {hint}"
+        )
+    raise ValueError('a time must be a quoted "HH:MM" string from "00:00" to "23:59"')
+
+
+IsoDate = Annotated[date, BeforeValidator(_iso_date)]
+ClockTime = Annotated[
+    time,
+    BeforeValidator(_clock_time),
+    PlainSerializer(lambda t: t.strftime("%H:%M"), return_type=str, when_used="json"),
+]
 
 
 Operator = Literal["eq", "ne", "lt", "lte", "gt", "gte", "in", "not_in", "is_null", "not_null"]
@@ -70,8 +130,8 @@ class Offer(Strict):
     business_weight: float = Field(default=1.0, gt=0)
     channels: list[Literal[OUTBOUND_CHANNELS]] = Field(min_length=1)  # type: ignore[valid-type]
     template: str = Field(min_length=1)
-    starts: date
-    ends: date
+    starts: IsoDate
+    ends: IsoDate
     eligibility: Eligibility = Eligibility()
     advisor_task: bool = False  # also flag the customer's advisor when this offer is chosen
     content: dict[str, str] = {}  # offer facts for the template (current rates, say)
@@ -103,20 +163,47 @@ class RollingCap(Strict):
 class QuietHours(Strict):
     """Local time window in which nothing is sent; may wrap midnight (21:00 to 08:00)."""
 
-    start: time
-    end: time
+    start: ClockTime
+    end: ClockTime
 
 
 AdapterType = Literal["local_sink", "smtp", "webhook"]
 
 
-class OutboundChannel(Strict):
+class ChannelDelivery(Strict):
+    """How a channel's messages leave: the adapter and its endpoint, checked for that adapter
+    (the rules are channel_endpoints'; a local sink's folder is checked against the data
+    directory when the adapters are built)."""
+
+    adapter: AdapterType = "local_sink"
+    # A webhook may use plain http:// to a host other than loopback (message and Authorization
+    # header unencrypted on the network) only when this is set, for this channel.
+    allow_insecure_http: StrictBool = False
+    # SMTP host:port or webhook URL; local_sink: a folder under <data dir>/outbox/.
+    endpoint: str | None = Field(default=None, validate_default=True)
+    auth_env: str | None = Field(  # environment variable holding the webhook's auth header
+        default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$"
+    )
+
+    @field_validator("endpoint")
+    @classmethod
+    def _endpoint_fits_adapter(cls, endpoint: str | None, info: ValidationInfo) -> str | None:
+        adapter = info.data.get("adapter")
+        if adapter in ("smtp", "webhook") and not endpoint:
+            raise ValueError(f"adapter {adapter} needs an endpoint")
+        if adapter == "smtp":
+            smtp_endpoint(endpoint)
+        elif adapter == "webhook":
+            webhook_url(endpoint, info.data.get("allow_insecure_http", False))
+        return endpoint
+
+
+class OutboundChannel(ChannelDelivery):
     adapter: AdapterType
-    endpoint: str | None = None  # SMTP host:port or webhook URL; local_sink: a folder name
-    auth_env: str | None = None  # environment variable holding the webhook's auth header value
     caps: list[RollingCap] = []
     quiet_hours: QuietHours | None = None
-    sender: str | None = None  # email From address
+    # email From address: one address, no spaces or line breaks (it becomes a mail header)
+    sender: str | None = Field(default=None, pattern=r"^[^\s@<>]+@[^\s@<>]+$")
     # Response rate assumed where the channel-response model has no score for this channel yet
     # (it learns a channel only once contacts on it and their responses reach the timeline).
     prior_response: float = Field(default=0.1, gt=0, le=1)
@@ -125,17 +212,8 @@ class OutboundChannel(Strict):
     # quiet hours; off: as soon as quiet hours allow.
     optimise_send_time: bool = False
 
-    @model_validator(mode="after")
-    def _endpoint_for_network_adapters(self) -> OutboundChannel:
-        if self.adapter in ("smtp", "webhook") and not self.endpoint:
-            raise ValueError(f"adapter {self.adapter} needs an endpoint")
-        return self
 
-
-class AdvisorChannel(Strict):
-    adapter: AdapterType = "local_sink"
-    endpoint: str | None = None
-    auth_env: str | None = None
+class AdvisorChannel(ChannelDelivery):
     tasks_per_advisor_per_day: int = Field(default=5, ge=0)
     min_offer_value: float = Field(default=0.0, ge=0)  # only offers worth a human's time...
     min_priority: float = Field(default=0.0, ge=0)  # ...for customers this likely to respond
@@ -201,34 +279,41 @@ class MarketingConfig(Strict):
         return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
 
-def _location(loc: tuple[Any, ...]) -> str:
-    path = ""
-    for part in loc:
-        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
-    return path or "(top level)"
-
-
-def _load(path: Path, model: type[BaseModel]) -> BaseModel:
+def _load(path: Path, model: type[Strict]) -> Strict:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        document = load_yaml(path)
     except FileNotFoundError as error:
         raise ConfigError(f"{path}: file not found") from error
-    except yaml.YAMLError as error:
-        raise ConfigError(f"{path}: not valid YAML: {error}") from error
+    except UnicodeDecodeError as error:
+        raise ConfigError(f"{path}: not UTF-8 text: {error}") from error
+    except YamlFileError as error:
+        raise ConfigError(str(error)) from error
     try:
-        return model.model_validate(data if data is not None else {})
+        return model.model_validate(document.data if document.data is not None else {})
     except ValidationError as error:
-        problems = [
-            f"{path}: {_location(e['loc'])}: {e['msg']} (value: {e.get('input')!r})"
-            for e in error.errors(include_url=False)
-        ]
+        problems = []
+        for e in error.errors(include_url=False):
+            line = document.line_of(e["loc"])
+            where = f"{path}:{line}" if line else str(path)
+            value = e.get("input")
+            message = e["msg"].removeprefix("Value error, ")
+            problems.append(f"{where}: {key_path_text(e['loc'])}: {message} (value: {value!r})")
         raise ConfigError("\n".join(problems)) from error
 
 
 def load_marketing_config(config_dir: Path) -> MarketingConfig:
-    """Load and validate the three files; a ConfigError lists every problem found."""
-    return MarketingConfig(
-        offers=_load(config_dir / OFFERS_FILE, OffersConfig),  # type: ignore[arg-type]
-        channels=_load(config_dir / CHANNELS_FILE, ChannelsConfig),  # type: ignore[arg-type]
-        policy=_load(config_dir / POLICY_FILE, ContactPolicy),  # type: ignore[arg-type]
-    )
+    """Load and validate the three files; a ConfigError lists every problem in all three."""
+    parts: dict[str, Strict] = {}
+    problems: list[str] = []
+    for name, file, model in (
+        ("offers", OFFERS_FILE, OffersConfig),
+        ("channels", CHANNELS_FILE, ChannelsConfig),
+        ("policy", POLICY_FILE, ContactPolicy),
+    ):
+        try:
+            parts[name] = _load(config_dir / file, model)
+        except ConfigError as error:
+            problems.append(str(error))
+    if problems:
+        raise ConfigError("\n".join(problems))
+    return MarketingConfig(**parts)
