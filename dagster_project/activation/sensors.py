@@ -5,7 +5,10 @@ send, left by the dispatcher) and, through Dagster's own event log, the latest m
 of ``decisioning/next_best_actions``: decisions with deliverable actions that no dispatch has
 queued yet launch one (activation alone turns decisions into outbox rows). It skips while a
 dispatch run is queued or running. The run key is the outbox's state plus the minute, or the
-decision materialization's id, so the same state launches at most once.
+decision materialization's id, so the same state launches at most once. While marketing's config
+is invalid it launches no dispatch for what is pending (each would fail before claiming a row,
+once a minute) and says why; a new decision still launches one, whose failure names every
+problem.
 """
 
 import json
@@ -14,7 +17,8 @@ from datetime import UTC, datetime
 import dagster as dg
 
 from ..decisioning.assets import NEXT_BEST_ACTIONS
-from ..resources import WarehouseResource
+from ..decisioning.config import ConfigError, load_marketing_config
+from ..resources import MarketingConfigResource, WarehouseResource
 from .assets import dispatch_job
 from .pending import read_pending
 
@@ -52,7 +56,9 @@ def _latest_deliverable_decisions(context: dg.SensorEvaluationContext) -> int | 
     "run has produced deliverable actions.",
 )
 def due_actions_sensor(
-    context: dg.SensorEvaluationContext, warehouse: WarehouseResource
+    context: dg.SensorEvaluationContext,
+    warehouse: WarehouseResource,
+    marketing_config: MarketingConfigResource,
 ) -> dg.SensorResult | dg.SkipReason:
     active = context.instance.get_runs(
         filters=dg.RunsFilter(job_name=dispatch_job.name, statuses=ACTIVE_RUN_STATUSES), limit=1
@@ -71,6 +77,11 @@ def due_actions_sensor(
         return dg.SkipReason("nothing pending")
     if pending.next_due > now:
         return dg.SkipReason(f"next action due at {pending.next_due.isoformat()}")
+    try:
+        load_marketing_config(marketing_config.folder)
+    except ConfigError as error:
+        first = str(error).splitlines()[0]
+        return dg.SkipReason(f"{pending.count} actions wait for a valid marketing config: {first}")
     key = f"dispatch:{pending.fingerprint}:{now:%Y%m%dT%H%M}"
     if key == cursor.get("dispatch"):
         return dg.SkipReason("already launched for this state this minute")
