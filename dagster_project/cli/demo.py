@@ -11,8 +11,9 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from ..settings import DataPaths
+from ..settings import SCORES_TABLE, DataPaths
 from .common import DataDirOption, console, paths_for, progress_bar
+from .decisions import print_decisions
 from .ingest import print_status
 from .models import print_models, print_policy_values
 
@@ -103,6 +104,7 @@ def demo_run(
     print_status(paths)
     if run.success:
         print_models(paths)
+        print_decisions(paths)
         print_policy_values(paths)
         if loop_days:
             from .closed_loop import run_closed_loop
@@ -120,7 +122,7 @@ def demo_run(
         f"  quarantine    SELECT * FROM audit.quarantine  (in the warehouse)\n"
         f"  Dagster UI    make dev   (then open http://127.0.0.1:3000; this run is listed)\n"
         f"  MLflow UI     make mlflow   (then open http://127.0.0.1:5000)\n"
-        f"  scores        SELECT * FROM scoring.customer_scores  (in the warehouse)\n"
+        f"  scores        SELECT * FROM {SCORES_TABLE}  (in the warehouse)\n"
         f"  decisions     SELECT * FROM decisioning.next_best_actions; {paths.root / 'exports'}\n"
         f"  analytics     {paths.root / 'analytics' / 'report.html'}  (and schema analytics)\n"
         f"  status        .venv/bin/journey status"

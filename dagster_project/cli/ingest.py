@@ -95,5 +95,10 @@ def print_identity(paths: DataPaths) -> None:
 
 
 def status(data_dir: DataDirOption = None) -> None:
-    """Row counts, quarantine and file problems per raw table."""
-    print_status(paths_for(data_dir))
+    """Row counts, quarantine and file problems per raw table; identity; the latest decisions."""
+    from .decisions import print_decisions
+
+    paths = paths_for(data_dir)
+    print_status(paths)
+    if paths.warehouse.exists():
+        print_decisions(paths)

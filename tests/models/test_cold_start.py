@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from dagster_project.cli.common import console
+from dagster_project.cli.decisions import print_decisions
 from dagster_project.decisioning.assets import next_best_actions
 from dagster_project.demo import WorldConfig
 from dagster_project.ml.assets import ml_assets
@@ -68,6 +70,11 @@ def test_forty_days_of_history_still_decide_on_population_rates(tmp_path: Path) 
         customers = conn.execute("SELECT count(*) FROM marts.customer_features").fetchone()[0]
     assert plan["customer_key"].nunique() == customers
     assert (plan.loc[plan["action"] == "no_action", "explanation"] == NOTHING_CLEARS).any()
+    # and the command line says what was decided on what
+    with console.capture() as printed:
+        print_decisions(paths)
+    assert f"{(plan['action'] == 'no_action').sum():,} no action" in printed.get()
+    assert "population take-up rates: no model trained yet" in printed.get()
 
     # With a floor the priors clear, the same decisioning contacts people on them.
     config = tmp_path / "config"
