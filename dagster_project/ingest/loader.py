@@ -33,7 +33,7 @@ from ..warehouse import quote_identifier, quote_literal, transaction
 from .content_sniff import UnreadableFile, check_parquet, sniff_text
 from .contracts import SourceContract
 from .landing_files import CANDIDATE, WAITING, landing_entries
-from .long_lines import LongLine, copy_without, long_lines
+from .long_lines import LongLine, copy_without, long_lines, may_have_long_line
 from .readers import (
     READERS,
     TRUNCATED_MARK,
@@ -178,15 +178,18 @@ class _Batch:
             check_parquet(path)
         else:
             encoding = sniff_text(path, fmt).encoding
-        try:
+        long = []
+        if fmt != "parquet" and encoding == "utf-8" and may_have_long_line(path, MAX_LINE_BYTES):
+            long = long_lines(path, MAX_LINE_BYTES)
+        if fmt == "csv" and long and long[0].line == 1:
+            raise UnreadableFile(
+                f"the header line is {long[0].length} bytes long, more than the "
+                f"{MAX_LINE_BYTES} allowed"
+            )
+        if not long:
             return self._stage_from(path, relative, fmt, encoding, [])
-        except duckdb.InvalidInputException as error:
-            if "Maximum line size" not in str(error):
-                raise
-        # A line longer than DuckDB's read buffer fails the whole scan: read a copy without the
-        # long lines, and quarantine those with their length.
-        self.conn.execute(f"DELETE FROM {self.table} WHERE _file = ?", [relative])
-        long = long_lines(path, MAX_LINE_BYTES)
+        # DuckDB loses a line longer than its read buffer without a trace: read a copy without
+        # the long lines, and quarantine those with their length.
         with tempfile.TemporaryDirectory(prefix="journey-ingest-") as folder:
             copy = Path(folder) / f"without_long_lines.{fmt}"
             copy_without(path, {line.line for line in long}, copy)

@@ -1,9 +1,10 @@
 """Lines too long for DuckDB's CSV scanner, found and set aside so the rest of the file still loads.
 
-DuckDB rejects a line longer than ``max_line_size`` as a bad row, but a line longer than its read
-buffer (about 32 MB) fails the whole scan. When that happens the loader finds the long lines
-here, streaming the file in chunks (memory stays at one chunk), and reads a copy without them;
-each long line is quarantined with its length and a truncated start.
+DuckDB 1.5 rejects a line longer than ``max_line_size`` as a bad row, but a line longer than its
+read buffer (about 32 MB) either fails the whole scan or, measured, vanishes without a reject.
+So the loader looks for long lines first, streaming the file in chunks (memory stays at one
+chunk), and when there are any it reads a copy without them; each long line is quarantined with
+its length and a truncated start.
 """
 
 from __future__ import annotations
@@ -74,6 +75,23 @@ def _lines(handle: BinaryIO) -> Iterator[tuple[int, int, int, bytes]]:
         offset += len(chunk)
     if length:
         yield number, start, length, head
+
+
+def may_have_long_line(path: Path, limit: int) -> bool:
+    """False when no line is longer than ``limit`` bytes; True when one may be (then look closer).
+
+    A line longer than ``limit`` covers at least one whole window of ``limit // 2`` bytes, so it
+    is enough to find a window without a line break: one ``find`` per window, no per-line loop.
+    """
+    window = max(limit // 2, 1)
+    chunk_size = max(CHUNK_BYTES // window, 1) * window  # windows never straddle chunks
+    with _open(path) as handle:
+        while chunk := handle.read(chunk_size):
+            for start in range(0, len(chunk), window):
+                piece = chunk[start : start + window]
+                if len(piece) == window and b"\n" not in piece and b"\r" not in piece:
+                    return True
+    return False
 
 
 def long_lines(path: Path, limit: int) -> list[LongLine]:

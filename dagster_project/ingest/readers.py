@@ -179,7 +179,7 @@ def csv_rejected_lines(conn: duckdb.DuckDBPyConnection) -> list[RejectedLine]:
         return []
     rows = conn.execute(
         "SELECT line, string_agg(DISTINCT error_type, ', ') || ' (' "
-        "|| arg_min(error_message, column_idx) || ')', any_value(csv_line), "
+        "|| coalesce(arg_min(error_message, column_idx), 'no message') || ')', any_value(csv_line), "
         "bool_or(error_type = 'LINE SIZE OVER MAXIMUM'), "
         "bool_or(error_message ILIKE '%unterminated quote%') "
         "FROM _rejects GROUP BY line ORDER BY line"
