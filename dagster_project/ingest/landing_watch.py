@@ -7,7 +7,7 @@ from pathlib import Path
 
 from ..settings import landing_readiness
 from .contracts import SourceContract
-from .landing_files import landing_entries
+from .landing_files import HIDDEN, landing_entries
 
 
 def landing_fingerprint(landing_root: Path, contract: SourceContract) -> str:
@@ -16,7 +16,11 @@ def landing_fingerprint(landing_root: Path, contract: SourceContract) -> str:
 
     An empty or missing folder gives the empty string, like a source never seen.
     """
-    entries = landing_entries(landing_root, contract, landing_readiness())
+    # Hidden files are left out: an atomic writer's temporary dot-file must not launch a run
+    # (the next run still reports any hidden file that stays).
+    entries = [
+        e for e in landing_entries(landing_root, contract, landing_readiness()) if e.kind != HIDDEN
+    ]
     if not entries:
         return ""
     digest = hashlib.sha256()
