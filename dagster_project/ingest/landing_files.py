@@ -88,8 +88,14 @@ def landing_entries(
     pending = [folder]
     while pending:
         current = pending.pop()
-        with os.scandir(current) as listing:
-            children = sorted(listing, key=lambda e: e.name)
+        try:
+            with os.scandir(current) as listing:
+                children = sorted(listing, key=lambda e: e.name)
+        except OSError as error:
+            relative = current.relative_to(root).as_posix()
+            reason = f"folder cannot be listed ({type(error).__name__})"
+            entries.append(LandingEntry(current, relative, REFUSED, reason=reason))
+            continue
         names = {child.name for child in children}
         for child in children:
             path = Path(child.path)

@@ -32,7 +32,7 @@ from ..settings import LandingReadiness, landing_readiness
 from ..warehouse import quote_identifier, quote_literal, transaction
 from .content_sniff import UnreadableFile, check_parquet, sniff_text
 from .contracts import SourceContract
-from .landing_files import CANDIDATE, WAITING, landing_entries
+from .landing_files import CANDIDATE, WAITING, LandingEntry, landing_entries
 from .long_lines import LongLine, copy_without, long_lines, may_have_long_line
 from .readers import (
     READERS,
@@ -323,6 +323,11 @@ class _Batch:
         )
         return f"CAST(to_json(struct_pack({fields}, _extra := {alias}._extra)) AS VARCHAR)"
 
+    def forget(self, relative: str) -> None:
+        """Drop what was staged from one file."""
+        self.conn.execute(f"DELETE FROM {self.table} WHERE _file = ?", [relative])
+        self.conn.execute(f"DELETE FROM {self.rejected} WHERE _file = ?", [relative])
+
     def drop(self, *names: str) -> None:
         for name in (self.table, self.rejected, *names):
             self.conn.execute(f"DROP TABLE IF EXISTS {name}")
@@ -377,36 +382,52 @@ def load_source(
             outcomes.append(outcome)
             manifest.append((outcome, entry.size, entry.mtime_ns, None))
             continue
-        path = entry.path
-        digest = _sha256(path)
-        fmt = file_format(path)
-        if digest in loaded_hashes:
-            outcome = FileOutcome(
-                relative,
-                "duplicate_delivery",
-                error=f"same content as {loaded_hashes[digest]}, already loaded",
-            )
-        elif fmt is None:
-            outcome = FileOutcome(
-                relative, "unsupported", error="not a CSV, JSONL or Parquet file (by its name)"
-            )
-        elif entry.size == 0:
-            outcome = FileOutcome(relative, "empty", error="file is empty")
-        else:
-            try:
-                outcome = batch.stage(path, relative, fmt)
-                loaded_hashes[digest] = relative
-            except (duckdb.Error, UnreadableFile, ValueError, OSError) as error:
-                conn.execute(f"DELETE FROM {batch.table} WHERE _file = ?", [relative])
-                conn.execute(f"DELETE FROM {batch.rejected} WHERE _file = ?", [relative])
-                outcome = FileOutcome(relative, "unreadable", error=_first_line(error))
+        outcome, digest = _read_file(batch, entry, loaded_hashes)
         outcomes.append(outcome)
-        manifest.append((outcome, entry.size, entry.mtime_ns, digest))
+        if outcome.status != WAITING:
+            manifest.append((outcome, entry.size, entry.mtime_ns, digest))
 
     dups = batch.duplicate_reasons()
     _commit(conn, contract, batch, dups, manifest, load_id, loaded_at)
     batch.drop(dups)
     return LoadReport(contract.name, load_id, outcomes)
+
+
+def _read_file(
+    batch: _Batch, entry: LandingEntry, loaded_hashes: dict[str, str]
+) -> tuple[FileOutcome, str | None]:
+    """Stage one candidate file's rows; the outcome says what became of it, whatever it holds."""
+    relative, path = entry.relative, entry.path
+    try:
+        digest = _sha256(path)
+    except OSError as error:
+        return FileOutcome(relative, "unreadable", error=_first_line(error)), None
+    fmt = file_format(path)
+    if digest in loaded_hashes:
+        return FileOutcome(
+            relative,
+            "duplicate_delivery",
+            error=f"same content as {loaded_hashes[digest]}, already loaded",
+        ), digest
+    if fmt is None:
+        return FileOutcome(
+            relative, "unsupported", error="not a CSV, JSONL or Parquet file (by its name)"
+        ), digest
+    if entry.size == 0:
+        return FileOutcome(relative, "empty", error="file is empty"), digest
+    try:
+        outcome = batch.stage(path, relative, fmt)
+        after = path.stat()
+        if (after.st_size, after.st_mtime_ns) != (entry.size, entry.mtime_ns):
+            outcome = FileOutcome(relative, WAITING, error="changed while it was read")
+    # One file, whatever is wrong with it, must never stop the others: its outcome says why.
+    except Exception as error:
+        outcome = FileOutcome(relative, "unreadable", error=_first_line(error))
+    if outcome.status != "loaded":
+        batch.forget(relative)
+    else:
+        loaded_hashes[digest] = relative
+    return outcome, digest
 
 
 def _commit(

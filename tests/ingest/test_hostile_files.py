@@ -265,3 +265,31 @@ def test_readiness_is_read_from_the_environment(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setenv("JOURNEY_LANDING_SETTLE_SECONDS", "soon")
     with pytest.raises(ValueError, match="JOURNEY_LANDING_SETTLE_SECONDS"):
         landing_readiness()
+
+
+def test_the_cli_loads_every_source_and_never_shows_refused_content(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from dagster_project.cli.app import app
+
+    data = tmp_path / "data"
+    folder = data / "landing" / CONTRACT.landing_subdir
+    write_corpus(folder, tmp_path / "outside", old_mtime=time.time() - 3600)
+    other = data / "landing" / "contact_centre" / "calls"
+    other.mkdir(parents=True)
+    (other / "calls.csv").write_text(
+        "call_id,call_started_at,reason_code\nk1,2026-01-05T10:15:00Z,other\n", encoding="utf-8"
+    )
+    os.utime(other / "calls.csv", (time.time() - 3600, time.time() - 3600))
+    monkeypatch.setenv("JOURNEY_LANDING_SETTLE_SECONDS", "60")
+
+    result = CliRunner().invoke(app, ["ingest", "--data-dir", str(data)])
+
+    assert result.exit_code == 0, result.output
+    assert "TOP-SECRET" not in result.output
+    assert "502 Bad Gateway" not in result.output  # the HTML page is refused, not quoted
+    assert "still_being_written.csv: waiting" in result.output.replace("\n", "")
+    with connect(data / "warehouse.duckdb", read_only=True) as conn:
+        assert conn.execute("SELECT count(*) FROM raw.contact_centre__calls").fetchone() == (1,)
