@@ -124,6 +124,10 @@ def validated_select(contract: SourceContract, source_types: dict[str, str], rel
         source_type = source_types.get(field.name, "VARCHAR")
         typed.append(f"{typed_expression(field, column, source_type)} AS {column}")
         rules.extend(reason_expressions(field, column, source_type))
+    rules.append(
+        f"CASE WHEN length(_extra) > {MAX_FIELD_CHARS} THEN 'undeclared columns (kept in _extra) "
+        f"hold ' || length(_extra) || ' characters, more than the {MAX_FIELD_CHARS} allowed' END"
+    )
     checks = f"concat_ws('; ', {', '.join(rules)})"
     # A line that could not be parsed has no fields to check: its parse error is the reason.
     reason = f"CASE WHEN _parse_error IS NOT NULL THEN _parse_error ELSE {checks} END"

@@ -204,6 +204,14 @@ def corpus(outside: Path) -> list[HostileFile]:
             _text(csv_text([row("hf", 0), row("hf", 1, customer_id="q" * 1_200_000)])),
         ),
         HostileFile(
+            "huge_field_1mb.jsonl",
+            2,
+            "loaded",
+            1,
+            "undeclared columns (kept in _extra) hold 1500",
+            _text(jsonl_text([row("hfj", 0), row("hfj", 1) | {"note": "n" * 1_500_000}])),
+        ),
+        HostileFile(
             "header_never_ends.csv",
             0,
             "unreadable",

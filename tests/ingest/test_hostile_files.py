@@ -157,7 +157,7 @@ def test_huge_values_are_stored_truncated_with_a_marker(loaded_corpus) -> None:
         "SELECT source_file, length(record), record LIKE '%[TRUNCATED]%', reason "
         "FROM audit.quarantine WHERE source_file LIKE '%huge%' OR source_file LIKE '%long%'",
     )
-    assert len(rows) == 5  # the 40 MB and 20 MB lines of CSV and JSONL, the 1.2 MB field
+    assert len(rows) == 6  # the 40 MB and 20 MB lines of CSV and JSONL, two fields over 1 MB
     for source_file, length, marked, _ in rows:
         assert length < 12_000, source_file
         assert marked, source_file
