@@ -10,6 +10,7 @@ its length and a truncated start.
 from __future__ import annotations
 
 import gzip
+import re
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from typing import BinaryIO
 from .content_sniff import is_gzip
 
 CHUNK_BYTES = 4 * 1024 * 1024
+_BREAK = re.compile(rb"(\r|\n)")
 KEPT_BYTES = 1000  # of a long line, for the quarantine record
 
 
@@ -33,48 +35,33 @@ def _open(path: Path) -> BinaryIO:
     return gzip.open(path, "rb") if is_gzip(path) else path.open("rb")  # type: ignore[return-value]
 
 
-def _lines(handle: BinaryIO) -> Iterator[tuple[int, int, int, bytes]]:
-    """(line number, start offset, length, first bytes) of every line, a chunk at a time.
+def _runs(handle: BinaryIO) -> Iterator[bytes]:
+    """The stream as runs of bytes without a line break and single break bytes (CR or LF)."""
+    while chunk := handle.read(CHUNK_BYTES):
+        yield from (piece for piece in _BREAK.split(chunk) if piece)
+
+
+def _lines(handle: BinaryIO) -> Iterator[tuple[int, int, bytes]]:
+    """(line number, length, first bytes) of every line, a chunk at a time.
 
     A line ends at LF, CRLF or a lone CR, as DuckDB's scanner reads them.
     """
-    number, start, length, head = 1, 0, 0, b""
-    offset = 0
-    pending_cr = False
-    while chunk := handle.read(CHUNK_BYTES):
-        position = 0
-        if pending_cr:
-            pending_cr = False
-            if chunk[:1] == b"\n":
-                position = 1
-                start = offset + 1
-        while True:
-            lf, cr = chunk.find(b"\n", position), chunk.find(b"\r", position)
-            ends = [i for i in (lf, cr) if i != -1]
-            if not ends:
-                piece = chunk[position:]
-                if len(head) < KEPT_BYTES:
-                    head += piece[: KEPT_BYTES - len(head)]
-                length += len(piece)
-                break
-            end = min(ends)
-            piece = chunk[position:end]
-            if len(head) < KEPT_BYTES:
-                head += piece[: KEPT_BYTES - len(head)]
-            length += len(piece)
-            yield number, start, length, head
-            number, length, head = number + 1, 0, b""
-            step = 1
-            if chunk[end : end + 1] == b"\r":
-                if end + 1 < len(chunk):
-                    step = 2 if chunk[end + 1 : end + 2] == b"\n" else 1
-                else:
-                    pending_cr = True
-            position = end + step
-            start = offset + position
-        offset += len(chunk)
-    if length:
-        yield number, start, length, head
+    number, length, head, after_cr, open_line = 1, 0, b"", False, False
+    for run in _runs(handle):
+        if run == b"\n" and after_cr:
+            after_cr = False  # the LF of a CRLF: the line already ended
+            continue
+        after_cr = run == b"\r"
+        if run in (b"\n", b"\r"):
+            yield number, length, head
+            number, length, head, open_line = number + 1, 0, b"", False
+            continue
+        open_line = True
+        if len(head) < KEPT_BYTES:
+            head += run[: KEPT_BYTES - len(head)]
+        length += len(run)
+    if open_line:
+        yield number, length, head
 
 
 def may_have_long_line(path: Path, limit: int) -> bool:
@@ -99,7 +86,7 @@ def long_lines(path: Path, limit: int) -> list[LongLine]:
     with _open(path) as handle:
         return [
             LongLine(number, length, head)
-            for number, _, length, head in _lines(handle)
+            for number, length, head in _lines(handle)
             if length > limit
         ]
 
@@ -110,34 +97,20 @@ def copy_without(path: Path, drop: set[int], target: Path) -> None:
         if not drop:
             shutil.copyfileobj(source, out)
             return
-        line, pending_cr = 1, False
-        while chunk := source.read(CHUNK_BYTES):
-            kept = bytearray()
-            for run in _split_keep(chunk):
-                if pending_cr and run == b"\n":
-                    pending_cr = False  # the LF of a CRLF belongs to the line it ends
-                    if line - 1 not in drop:
-                        kept += run
-                    continue
-                pending_cr = run == b"\r"
-                if line not in drop:
+        line, after_cr = 1, False
+        kept = bytearray()
+        for run in _runs(source):
+            if run == b"\n" and after_cr:
+                after_cr = False  # the LF of a CRLF belongs to the line it ends
+                if line - 1 not in drop:
                     kept += run
-                if run in (b"\n", b"\r"):
-                    line += 1
-            out.write(kept)
-
-
-def _split_keep(chunk: bytes) -> Iterator[bytes]:
-    """The chunk as runs of non-break bytes and single line-break bytes."""
-    position = 0
-    while position < len(chunk):
-        lf, cr = chunk.find(b"\n", position), chunk.find(b"\r", position)
-        ends = [i for i in (lf, cr) if i != -1]
-        if not ends:
-            yield chunk[position:]
-            return
-        end = min(ends)
-        if end > position:
-            yield chunk[position:end]
-        yield chunk[end : end + 1]
-        position = end + 1
+                continue
+            after_cr = run == b"\r"
+            if line not in drop:
+                kept += run
+            if run in (b"\n", b"\r"):
+                line += 1
+            if len(kept) >= CHUNK_BYTES:
+                out.write(kept)
+                kept.clear()
+        out.write(kept)
