@@ -61,6 +61,39 @@ def warehouse_wait_seconds() -> float:
     return seconds
 
 
+@dataclass(frozen=True)
+class LandingReadiness:
+    """When a landing file counts as completely written, so ingestion may read it.
+
+    ``settle_seconds``: a file whose size or modification time changed less than this long ago is
+    still being written and waits for a later run. 0 trusts that files arrive whole (written
+    elsewhere, then renamed in, as the demo world does).
+    ``done_marker``: when set, a file is ready only once its marker exists: a name starting with a
+    dot is a suffix (``.done``: ``day.csv`` waits for ``day.csv.done``), any other name is a file
+    in the same folder that releases every file beside it (``_SUCCESS``).
+    """
+
+    settle_seconds: float = 0.0
+    done_marker: str | None = None
+
+
+def landing_readiness() -> LandingReadiness:
+    """Read ``JOURNEY_LANDING_SETTLE_SECONDS`` and ``JOURNEY_LANDING_DONE_MARKER``."""
+    raw = os.environ.get("JOURNEY_LANDING_SETTLE_SECONDS", "").strip() or "0"
+    try:
+        settle = float(raw)
+    except ValueError as error:
+        raise ValueError(
+            f"JOURNEY_LANDING_SETTLE_SECONDS must be a number of seconds, not {raw!r}"
+        ) from error
+    if settle < 0 or settle != settle:
+        raise ValueError(f"JOURNEY_LANDING_SETTLE_SECONDS must be 0 or more, not {raw!r}")
+    marker = os.environ.get("JOURNEY_LANDING_DONE_MARKER", "").strip() or None
+    if marker is not None and ("/" in marker or marker in {".", ".."}):
+        raise ValueError(f"JOURNEY_LANDING_DONE_MARKER must be a plain file name, not {marker!r}")
+    return LandingReadiness(settle, marker)
+
+
 # The shared vocabulary. Every stage, the tests and (as vars in dbt/dbt_project.yml, checked equal
 # by tests/test_vocabulary.py) the dbt project use these words; nothing else spells them out.
 PRODUCTS = ("mortgage", "credit_card", "savings", "insurance", "personal_loan")

@@ -27,21 +27,34 @@ def ingest(
     paths = paths_for(data_dir)
     chosen = [c for c in CONTRACTS if not source or c.name in source]
     load_id = f"cli-{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
+    failed: list[str] = []
     with connect(paths.warehouse) as conn, progress_bar() as progress:
         task = progress.add_task("ingesting", total=len(chosen))
         for contract in chosen:
             progress.update(task, description=contract.name)
-            report = load_source(
-                conn,
-                contract,
-                paths.landing,
-                load_id,
-                on_file=lambda f: progress.update(task, description=f[-40:]),
-            )
-            progress.advance(task)
+            try:
+                report = load_source(
+                    conn,
+                    contract,
+                    paths.landing,
+                    load_id,
+                    on_file=lambda f: progress.update(task, description=f[-40:]),
+                )
+            # One source that fails (its load rolled back) must not keep the others from loading.
+            except Exception as error:
+                failed.append(contract.name)
+                first_line = (str(error).strip().splitlines() or [type(error).__name__])[0]
+                progress.console.print(
+                    f"[red]{contract.name}: not loaded: {first_line[:300]}[/red]"
+                )
+                continue
+            finally:
+                progress.advance(task)
             for problem in report.problems:
                 progress.console.print(f"[yellow]{problem}[/yellow]")
     print_status(paths)
+    if failed:
+        raise typer.Exit(1)
 
 
 def print_status(paths: DataPaths) -> None:

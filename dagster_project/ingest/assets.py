@@ -6,7 +6,7 @@ import dagster as dg
 
 from ..resources import WAREHOUSE_POOL, WarehouseResource
 from .contracts import CONTRACTS, SourceContract
-from .loader import LoadReport, load_source
+from .loader import NOT_READ_STATUSES, LoadReport, load_source
 
 GROUP = "ingest"
 MAX_QUARANTINE_SHARE = 0.02
@@ -61,7 +61,8 @@ def build_ingest_asset(contract: SourceContract) -> dg.AssetsDefinition:
         dg.AssetCheckSpec(
             "files_readable",
             asset=key,
-            description="Every new landing file could be read (none empty or unreadable).",
+            description="Every new landing file could be read (none empty, unreadable, "
+            "unsupported, hidden or refused).",
         ),
     ]
 
@@ -94,7 +95,7 @@ def build_ingest_asset(contract: SourceContract) -> dg.AssetsDefinition:
             severity=dg.AssetCheckSeverity.WARN,
             metadata={"quarantined_share": share, "rows_quarantined": report.rows_quarantined},
         )
-        broken = [f.path for f in report.files if f.status in {"empty", "unreadable"}]
+        broken = [f.path for f in report.files if f.status in NOT_READ_STATUSES]
         yield dg.AssetCheckResult(
             check_name="files_readable",
             passed=not broken,

@@ -5,24 +5,27 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+from ..settings import landing_readiness
 from .contracts import SourceContract
-from .loader import discover_files
+from .landing_files import HIDDEN, landing_entries
 
 
 def landing_fingerprint(landing_root: Path, contract: SourceContract) -> str:
-    """Changes whenever a file of the source appears, disappears or changes size or time.
+    """Changes whenever a file of the source appears, disappears, changes size or time, or
+    becomes complete (so a file that waited is loaded once it settles).
 
     An empty or missing folder gives the empty string, like a source never seen.
     """
-    files = discover_files(landing_root, contract)
-    if not files:
+    # Hidden files are left out: an atomic writer's temporary dot-file must not launch a run
+    # (the next run still reports any hidden file that stays).
+    entries = [
+        e for e in landing_entries(landing_root, contract, landing_readiness()) if e.kind != HIDDEN
+    ]
+    if not entries:
         return ""
     digest = hashlib.sha256()
-    for path in files:
-        stat = path.stat()
-        digest.update(
-            f"{path.relative_to(landing_root)}|{stat.st_size}|{stat.st_mtime_ns}\n".encode()
-        )
+    for entry in entries:
+        digest.update(f"{entry.relative}|{entry.size}|{entry.mtime_ns}|{entry.kind}\n".encode())
     return digest.hexdigest()[:16]
 
 

@@ -2,9 +2,13 @@
 
 One call handles every file that arrived since the last load:
 
+* only files inside the landing folder are read: links and hidden files are reported, never
+  opened (``landing_files``), and a file still being written waits for a later run;
 * a file already loaded (same path, size and mtime) is skipped without reading it;
 * a file whose content was loaded before under any name is recorded as a duplicate delivery;
-* an empty or unreadable file is recorded with the reason while the other files still load;
+* an empty or unreadable file (HTML, binary, a JSON array...: ``content_sniff``) is recorded
+  with the reason while the other files still load, so every row is loaded, quarantined or in a
+  file the manifest says was not read;
 * every row is validated in DuckDB; good rows land in ``raw.<source>__<entity>`` with lineage
   columns, bad rows land in ``audit.quarantine`` with the reason, and rows whose key was already
   delivered are quarantined as duplicates.
@@ -16,6 +20,7 @@ either the whole load or nothing, and the next run picks the files up again.
 from __future__ import annotations
 
 import hashlib
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -23,9 +28,20 @@ from pathlib import Path
 
 import duckdb
 
+from ..settings import LandingReadiness, landing_readiness
 from ..warehouse import quote_identifier, quote_literal, transaction
+from .content_sniff import UnreadableFile, check_parquet, sniff_text
 from .contracts import SourceContract
-from .readers import READERS, csv_rejected_lines, file_format
+from .landing_files import CANDIDATE, WAITING, LandingEntry, landing_entries
+from .long_lines import LongLine, copy_without, long_lines, may_have_long_line
+from .readers import (
+    READERS,
+    TRUNCATED_MARK,
+    RejectedLine,
+    csv_rejected_lines,
+    file_format,
+    text_lines,
+)
 from .validation import validated_select
 
 LINEAGE_COLUMNS = (
@@ -36,18 +52,27 @@ LINEAGE_COLUMNS = (
 )
 
 _FIRST_DATA_LINE = {"csv": 2, "jsonl": 1}  # CSV files start with a header line
+# DuckDB's default max_line_size: a longer line is quarantined, not parsed.
+MAX_LINE_BYTES = 2_000_000
+# A quarantined record is stored cut to this many characters, with a marker saying so.
+MAX_RECORD_CHARS = 10_000
+# Statuses of a file that was not (or could not be) read; its rows are counted nowhere else.
+NOT_READ_STATUSES = ("empty", "unreadable", "unsupported", "hidden", "refused")
 
 
 @dataclass
 class FileOutcome:
     path: str
-    status: str  # loaded | duplicate_delivery | empty | unreadable | unsupported
+    # loaded | duplicate_delivery | waiting (not complete yet, read by a later run) | empty |
+    # unreadable | unsupported | hidden (a dot-file) | refused (a link, or outside the landing)
+    status: str
     rows_read: int = 0
     rows_loaded: int = 0
     rows_quarantined: int = 0
     new_columns: list[str] = field(default_factory=list)
     missing_columns: list[str] = field(default_factory=list)
     error: str | None = None
+    notes: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -80,6 +105,7 @@ class LoadReport:
                 lines.append(f"{f.path}: {f.status}: {f.error}")
             if f.new_columns:
                 lines.append(f"{f.path}: new columns kept in _extra: {', '.join(f.new_columns)}")
+            lines.extend(f"{f.path}: {note}" for note in f.notes)
         return lines
 
 
@@ -113,14 +139,18 @@ def _sha256(path: Path) -> str:
 
 
 def _first_line(error: Exception) -> str:
-    return str(error).strip().splitlines()[0][:500]
+    """The error's first line only: DuckDB's later lines quote the file's content."""
+    lines = str(error).strip().splitlines()
+    return lines[0][:300] if lines else type(error).__name__
 
 
-def discover_files(landing_root: Path, contract: SourceContract) -> list[Path]:
-    folder = landing_root / contract.landing_subdir
-    if not folder.is_dir():
-        return []
-    return sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith("."))
+def _original_line(copy_line: int, removed: list[int]) -> int:
+    """A line number of the copy without ``removed`` lines, as a line number of the file."""
+    line = copy_line
+    for gone in removed:  # sorted
+        if gone <= line:
+            line += 1
+    return line
 
 
 class _Batch:
@@ -142,15 +172,57 @@ class _Batch:
         )
 
     def stage(self, path: Path, relative: str, fmt: str) -> FileOutcome:
+        """Check and stage one file's rows; UnreadableFile or duckdb.Error when it cannot be read."""
+        encoding = "utf-8"
+        if fmt == "parquet":
+            check_parquet(path)
+        else:
+            encoding = sniff_text(path, fmt).encoding
+        long = []
+        if fmt != "parquet" and encoding == "utf-8" and may_have_long_line(path, MAX_LINE_BYTES):
+            long = long_lines(path, MAX_LINE_BYTES)
+        if fmt == "csv" and long and long[0].line == 1:
+            raise UnreadableFile(
+                f"the header line is {long[0].length} bytes long, more than the "
+                f"{MAX_LINE_BYTES} allowed"
+            )
+        if not long:
+            return self._stage_from(path, relative, fmt, encoding, [])
+        # DuckDB loses a line longer than its read buffer without a trace: read a copy without
+        # the long lines, and quarantine those with their length.
+        with tempfile.TemporaryDirectory(prefix="journey-ingest-") as folder:
+            copy = Path(folder) / f"without_long_lines.{fmt}"
+            copy_without(path, {line.line for line in long}, copy)
+            return self._stage_from(copy, relative, fmt, encoding, long)
+
+    def _stage_from(
+        self, path: Path, relative: str, fmt: str, encoding: str, set_aside: list[LongLine]
+    ) -> FileOutcome:
         conn = self.conn
         conn.execute("DROP TABLE IF EXISTS _rejects; DROP TABLE IF EXISTS _scans")
-        relation = READERS[fmt](conn, self.contract, path)
+        relation = READERS[fmt](conn, self.contract, path, encoding)
         select = validated_select(self.contract, relation.source_types, relation.sql)
         # INSERT answers with the number of rows it inserted.
         good = conn.execute(
             f"INSERT INTO {self.table} SELECT {quote_literal(relative)}, * FROM ({select})"
         ).fetchone()[0]
         rejected = csv_rejected_lines(conn) if fmt in _FIRST_DATA_LINE else []
+        rejected += self._swallowed_lines(path, encoding, rejected)
+        removed = sorted(line.line for line in set_aside)
+        rejected = [
+            RejectedLine(_original_line(r.line, removed), r.reason, r.raw, r.unterminated)
+            for r in rejected
+        ]
+        rejected += [
+            RejectedLine(
+                line.line,
+                f"the line is {line.length} bytes long, more than the {MAX_LINE_BYTES} allowed",
+                line.head.decode("utf-8", errors="replace")
+                + f" {TRUNCATED_MARK} (only the first {len(line.head)} bytes were kept)",
+            )
+            for line in set_aside
+        ]
+        rejected.sort(key=lambda r: r.line)
         if rejected:
             self._renumber(relative, good, rejected, _FIRST_DATA_LINE[fmt])
             conn.executemany(
@@ -163,7 +235,24 @@ class _Batch:
             rows_read=good + len(rejected),
             new_columns=relation.new_columns,
             missing_columns=relation.missing_columns,
+            notes=relation.notes,
         )
+
+    def _swallowed_lines(
+        self, path: Path, encoding: str, rejected: list[RejectedLine]
+    ) -> list[RejectedLine]:
+        """Lines after a quote that never closes: the parser read them as part of one value."""
+        opened = [r.line for r in rejected if r.unterminated]
+        if not opened:
+            return []
+        first = min(opened)
+        self.conn.execute("DROP TABLE IF EXISTS _rejects; DROP TABLE IF EXISTS _scans")
+        rows = self.conn.execute(
+            f"SELECT _row, left(line, {MAX_RECORD_CHARS}) FROM {text_lines(path, encoding)} "
+            f"WHERE _row > {first} ORDER BY _row"
+        ).fetchall()
+        reason = f"inside the quote opened on line {first}, which never closes"
+        return [RejectedLine(int(row), reason, raw or "") for row, raw in rows]
 
     def _renumber(self, relative: str, good: int, rejected: list, first_line: int) -> None:
         """Rows were numbered as if every line parsed; shift them past the lines the parser refused."""
@@ -234,6 +323,11 @@ class _Batch:
         )
         return f"CAST(to_json(struct_pack({fields}, _extra := {alias}._extra)) AS VARCHAR)"
 
+    def forget(self, relative: str) -> None:
+        """Drop what was staged from one file."""
+        self.conn.execute(f"DELETE FROM {self.table} WHERE _file = ?", [relative])
+        self.conn.execute(f"DELETE FROM {self.rejected} WHERE _file = ?", [relative])
+
     def drop(self, *names: str) -> None:
         for name in (self.table, self.rejected, *names):
             self.conn.execute(f"DROP TABLE IF EXISTS {name}")
@@ -246,8 +340,12 @@ def load_source(
     load_id: str,
     loaded_at: datetime | None = None,
     on_file: Callable[[str], None] | None = None,
+    readiness: LandingReadiness | None = None,
 ) -> LoadReport:
-    """Load every new file of ``contract``'s landing folder; see the module docstring."""
+    """Load every new file of ``contract``'s landing folder; see the module docstring.
+
+    ``readiness`` says when a file is complete (default: the settings' ``landing_readiness``).
+    """
     loaded_at = (loaded_at or datetime.now(UTC)).astimezone(UTC).replace(tzinfo=None)
     ensure_tables(conn, contract)
     seen = {
@@ -268,35 +366,26 @@ def load_source(
 
     batch = _Batch(conn, contract)
     outcomes: list[FileOutcome] = []
-    manifest: list[tuple[FileOutcome, int, int, str]] = []
-    for path in discover_files(landing_root, contract):
-        relative = path.relative_to(landing_root).as_posix()
-        stat = path.stat()
-        if (relative, stat.st_size, stat.st_mtime_ns) in seen:
+    manifest: list[tuple[FileOutcome, int, int, str | None]] = []
+    for entry in landing_entries(landing_root, contract, readiness or landing_readiness()):
+        relative = entry.relative
+        if entry.kind == WAITING:
+            # Not recorded: a later run reads it once it is complete.
+            outcomes.append(FileOutcome(relative, "waiting", error=entry.reason))
+            continue
+        if (relative, entry.size, entry.mtime_ns) in seen:
             continue
         if on_file:
             on_file(relative)
-        digest = _sha256(path)
-        fmt = file_format(path)
-        if digest in loaded_hashes:
-            outcome = FileOutcome(
-                relative,
-                "duplicate_delivery",
-                error=f"same content as {loaded_hashes[digest]}, already loaded",
-            )
-        elif fmt is None:
-            outcome = FileOutcome(relative, "unsupported", error="not a CSV, JSONL or Parquet file")
-        elif stat.st_size == 0:
-            outcome = FileOutcome(relative, "empty", error="file is empty")
-        else:
-            try:
-                outcome = batch.stage(path, relative, fmt)
-                loaded_hashes[digest] = relative
-            except (duckdb.Error, ValueError, OSError) as error:
-                conn.execute(f"DELETE FROM {batch.table} WHERE _file = ?", [relative])
-                outcome = FileOutcome(relative, "unreadable", error=_first_line(error))
+        if entry.kind != CANDIDATE:  # hidden or refused: never opened, never hashed
+            outcome = FileOutcome(relative, entry.kind, error=entry.reason)
+            outcomes.append(outcome)
+            manifest.append((outcome, entry.size, entry.mtime_ns, None))
+            continue
+        outcome, digest = _read_file(batch, entry, loaded_hashes)
         outcomes.append(outcome)
-        manifest.append((outcome, stat.st_size, stat.st_mtime_ns, digest))
+        if outcome.status != WAITING:
+            manifest.append((outcome, entry.size, entry.mtime_ns, digest))
 
     dups = batch.duplicate_reasons()
     _commit(conn, contract, batch, dups, manifest, load_id, loaded_at)
@@ -304,12 +393,49 @@ def load_source(
     return LoadReport(contract.name, load_id, outcomes)
 
 
+def _read_file(
+    batch: _Batch, entry: LandingEntry, loaded_hashes: dict[str, str]
+) -> tuple[FileOutcome, str | None]:
+    """Stage one candidate file's rows; the outcome says what became of it, whatever it holds."""
+    relative, path = entry.relative, entry.path
+    try:
+        digest = _sha256(path)
+    except OSError as error:
+        return FileOutcome(relative, "unreadable", error=_first_line(error)), None
+    fmt = file_format(path)
+    if digest in loaded_hashes:
+        return FileOutcome(
+            relative,
+            "duplicate_delivery",
+            error=f"same content as {loaded_hashes[digest]}, already loaded",
+        ), digest
+    if fmt is None:
+        return FileOutcome(
+            relative, "unsupported", error="not a CSV, JSONL or Parquet file (by its name)"
+        ), digest
+    if entry.size == 0:
+        return FileOutcome(relative, "empty", error="file is empty"), digest
+    try:
+        outcome = batch.stage(path, relative, fmt)
+        after = path.stat()
+        if (after.st_size, after.st_mtime_ns) != (entry.size, entry.mtime_ns):
+            outcome = FileOutcome(relative, WAITING, error="changed while it was read")
+    # One file, whatever is wrong with it, must never stop the others: its outcome says why.
+    except Exception as error:
+        outcome = FileOutcome(relative, "unreadable", error=_first_line(error))
+    if outcome.status != "loaded":
+        batch.forget(relative)
+    else:
+        loaded_hashes[digest] = relative
+    return outcome, digest
+
+
 def _commit(
     conn: duckdb.DuckDBPyConnection,
     contract: SourceContract,
     batch: _Batch,
     dups: str,
-    manifest: list[tuple[FileOutcome, int, int, str]],
+    manifest: list[tuple[FileOutcome, int, int, str | None]],
     load_id: str,
     loaded_at: datetime,
 ) -> None:
@@ -349,7 +475,15 @@ def _commit(
         conn.execute(
             f"""
             INSERT INTO audit.quarantine
-            SELECT {quote_literal(contract.name)}, _file, _row, _reason, _record, {lineage}
+            SELECT {quote_literal(contract.name)}, _file, _row,
+                CASE WHEN length(_record) > {MAX_RECORD_CHARS}
+                    THEN _reason || '; record stored truncated to {MAX_RECORD_CHARS} characters'
+                    ELSE _reason END,
+                CASE WHEN length(_record) > {MAX_RECORD_CHARS}
+                    THEN left(_record, {MAX_RECORD_CHARS}) || ' {TRUNCATED_MARK} ('
+                        || length(_record) || ' characters, the first {MAX_RECORD_CHARS} kept)'
+                    ELSE _record END,
+                {lineage}
             FROM (
                 SELECT _file, _row, _reason, _record FROM {batch.table} WHERE _reason <> ''
                 UNION ALL

@@ -8,13 +8,13 @@ be parsed. Readers never drop a line: what the parser rejects is returned for qu
 from __future__ import annotations
 
 import csv
-import gzip
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 
 from ..warehouse import quote_identifier, quote_literal
+from .content_sniff import UnreadableFile, head_bytes
 from .contracts import SourceContract
 
 FORMATS = {
@@ -47,6 +47,7 @@ class FileRelation:
     source_types: dict[str, str]
     new_columns: list[str] = field(default_factory=list)
     missing_columns: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,10 @@ class RejectedLine:
     line: int
     reason: str
     raw: str
+    unterminated: bool = False  # a quote opened here never closes: the line swallowed the rest
+
+
+TRUNCATED_MARK = "[TRUNCATED]"
 
 
 def _match_columns(
@@ -87,62 +92,122 @@ def _projection(
     return fields, extra
 
 
-def _csv_header(path: Path) -> list[str]:
-    """Column names from the header line, read leniently so a bad byte cannot hide them."""
-    opener = gzip.open if path.name.lower().endswith(".gz") else open
-    with opener(path, "rt", encoding="utf-8", errors="replace", newline="") as handle:
-        header = next(csv.reader(handle), [])
-    if not header or not any(name.strip() for name in header):
-        raise ValueError("the header line is empty")
-    if len(set(header)) != len(header):
-        raise ValueError(f"the header repeats a column name: {header}")
-    return header
+HEADER_BYTES = 1024 * 1024
+DELIMITERS = (",", ";", "\t", "|")
+
+
+def _csv_header(path: Path, encoding: str) -> list[str]:
+    """Column names from the header line, read leniently so a bad byte cannot hide them.
+
+    Only the first megabyte is read: a header longer than that is not a header.
+    """
+    head = head_bytes(path, HEADER_BYTES)
+    text = head.decode("utf-16" if encoding == "utf-16" else "utf-8-sig", errors="replace")
+    breaks = [i for i in (text.find("\n"), text.find("\r")) if i != -1]
+    if not breaks and len(head) >= HEADER_BYTES:
+        raise UnreadableFile(f"the header line is longer than {HEADER_BYTES // 1024} KB")
+    line = text[: min(breaks)] if breaks else text
+    if not line.strip():
+        raise UnreadableFile("the header line is empty")
+    return _split_header(line)
+
+
+def _split_header(line: str) -> list[str]:
+    try:
+        return next(csv.reader([line]))
+    except csv.Error as error:
+        raise UnreadableFile(f"the header line cannot be parsed ({error})") from error
+
+
+def header_delimiter(contract: SourceContract, header_line: str) -> str:
+    """The delimiter that splits the header into contract columns (',' unless another does)."""
+    known = {f.name.lower() for f in contract.fields}
+
+    def matches(delimiter: str) -> int:
+        names = next(csv.reader([header_line], delimiter=delimiter), [])
+        return sum(1 for n in names if n.strip().lower() in known)
+
+    best = max(DELIMITERS, key=lambda d: (matches(d), d == ","))
+    return best if matches(best) > matches(",") else ","
 
 
 def csv_relation(
-    conn: duckdb.DuckDBPyConnection, contract: SourceContract, path: Path
+    conn: duckdb.DuckDBPyConnection, contract: SourceContract, path: Path, encoding: str = "utf-8"
 ) -> FileRelation:
-    header = _csv_header(path)
+    header = _csv_header(path, encoding)
+    delimiter = ","
+    if len(header) == 1:
+        delimiter = header_delimiter(contract, header[0])
+        if delimiter != ",":
+            header = next(csv.reader([header[0]], delimiter=delimiter))
+    if len(set(header)) != len(header):
+        repeated = sorted({name for name in header if header.count(name) > 1})
+        raise UnreadableFile(f"the header repeats a column name: {', '.join(repeated)}")
     mapping, new, missing = _match_columns(contract, dict.fromkeys(header, "VARCHAR"))
+    if not mapping:
+        raise UnreadableFile(
+            f"no column of the header ({len(header)} columns) is one of the contract's"
+        )
     fields, extra = _projection(contract, mapping, new, quote_identifier)
     # The header is given, not sniffed: sniffing fails on the very files that need quarantine.
     columns = ", ".join(f"{quote_literal(name)}: 'VARCHAR'" for name in header)
     source = (
         f"read_csv({quote_literal(str(path))}, columns = {{{columns}}}, header = true, "
-        "auto_detect = false, delim = ',', quote = '\"', escape = '\"', "
+        f"auto_detect = false, delim = {quote_literal(delimiter)}, quote = '\"', escape = '\"', "
+        f"encoding = {quote_literal(encoding)}, "
         "store_rejects = true, rejects_table = '_rejects', rejects_scan = '_scans')"
     )
     sql = (
         f"(SELECT {fields}, row_number() OVER () + 1 AS _row, {extra} AS _extra, "
         f"CAST(NULL AS VARCHAR) AS _parse_error, CAST(NULL AS VARCHAR) AS _raw FROM {source})"
     )
-    return FileRelation(sql, {}, new, missing)
+    relation = FileRelation(sql, {}, new, missing)
+    if delimiter != ",":
+        relation.notes.append(f"read as {delimiter!r}-separated")
+    return relation
 
 
 def csv_rejected_lines(conn: duckdb.DuckDBPyConnection) -> list[RejectedLine]:
-    """Lines the CSV parser refused in the last scan (bad encoding, wrong column count...)."""
+    """Lines the CSV parser refused in the last scan (bad encoding, wrong column count...).
+
+    A line over the maximum size comes back cut short by DuckDB; its record says so.
+    """
+    exists = conn.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = '_rejects' AND temporary"
+    ).fetchone()[0]
+    if not exists:
+        return []
     rows = conn.execute(
         "SELECT line, string_agg(DISTINCT error_type, ', ') || ' (' "
-        "|| arg_min(error_message, column_idx) || ')', "
-        "any_value(csv_line) FROM _rejects GROUP BY line ORDER BY line"
+        "|| coalesce(arg_min(error_message, column_idx), 'no message') || ')', any_value(csv_line), "
+        "bool_or(error_type = 'LINE SIZE OVER MAXIMUM'), "
+        "bool_or(error_message ILIKE '%unterminated quote%') "
+        "FROM _rejects GROUP BY line ORDER BY line"
     ).fetchall()
-    return [RejectedLine(int(line), reason, raw or "") for line, reason, raw in rows]
+    rejected = []
+    for line, reason, raw, too_long, unterminated in rows:
+        raw = raw or ""
+        if too_long:
+            raw += f" {TRUNCATED_MARK} (only the first {len(raw)} characters were kept)"
+        rejected.append(RejectedLine(int(line), reason, raw, unterminated=bool(unterminated)))
+    return rejected
 
 
-def _jsonl_lines(path: Path) -> str:
+def text_lines(path: Path, encoding: str = "utf-8") -> str:
+    """Every line of a text file as (line, _row), parse problems kept in the rejects table."""
     return (
         f"(SELECT line, row_number() OVER () AS _row FROM read_csv({quote_literal(str(path))}, "
         f"columns = {{'line': 'VARCHAR'}}, header = false, delim = {quote_literal(_NO_SEPARATOR)}, "
-        "quote = '', escape = '', store_rejects = true, "
+        f"quote = '', escape = '', encoding = {quote_literal(encoding)}, store_rejects = true, "
         "rejects_table = '_rejects', rejects_scan = '_scans'))"
     )
 
 
 def jsonl_relation(
-    conn: duckdb.DuckDBPyConnection, contract: SourceContract, path: Path
+    conn: duckdb.DuckDBPyConnection, contract: SourceContract, path: Path, encoding: str = "utf-8"
 ) -> FileRelation:
     keys = conn.execute(
-        f"SELECT DISTINCT unnest(json_keys(CAST(line AS JSON))) FROM {_jsonl_lines(path)} "
+        f"SELECT DISTINCT unnest(json_keys(CAST(line AS JSON))) FROM {text_lines(path, encoding)} "
         "WHERE json_valid(line) AND json_type(CAST(line AS JSON)) = 'OBJECT'"
     ).fetchall()
     conn.execute("DROP TABLE IF EXISTS _rejects; DROP TABLE IF EXISTS _scans")
@@ -158,7 +223,7 @@ def jsonl_relation(
         "CASE WHEN NOT valid THEN 'line is not valid JSON' "
         "WHEN json_type(CAST(line AS JSON)) <> 'OBJECT' THEN 'line is not a JSON object' END "
         "AS _parse_error "
-        f"FROM (SELECT *, json_valid(line) AS valid FROM {_jsonl_lines(path)} "
+        f"FROM (SELECT *, json_valid(line) AS valid FROM {text_lines(path, encoding)} "
         "WHERE trim(coalesce(line, '')) <> '')"
     )
     sql = (
@@ -169,8 +234,9 @@ def jsonl_relation(
 
 
 def parquet_relation(
-    conn: duckdb.DuckDBPyConnection, contract: SourceContract, path: Path
+    conn: duckdb.DuckDBPyConnection, contract: SourceContract, path: Path, encoding: str = "utf-8"
 ) -> FileRelation:
+    del encoding  # Parquet carries its own types
     source = f"read_parquet({quote_literal(str(path))})"
     described = conn.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()
     columns = {row[0]: row[1] for row in described}

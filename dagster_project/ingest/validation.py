@@ -14,6 +14,8 @@ EMAIL_PATTERN = r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}"
 PHONE_PATTERN = r"\+?[0-9 ().\-/]+"
 MIN_PHONE_DIGITS, MAX_PHONE_DIGITS = 7, 15
 INTEGER_PATTERN = r"[+-]?[0-9]+"
+# A value longer than this is not a field but a fault (a runaway quote, a pasted file).
+MAX_FIELD_CHARS = 1_000_000
 
 _TYPE_LABELS = {
     FieldType.INTEGER: "integer",
@@ -61,7 +63,13 @@ def reason_expressions(field: Field, column: str, source_type: str) -> list[str]
         else f"({column} IS NOT NULL)"
     )
     value = f"trim(CAST({column} AS VARCHAR))"
-    rules: list[str] = []
+    rules: list[str] = [
+        f"CASE WHEN length(CAST({column} AS VARCHAR)) > {MAX_FIELD_CHARS} "
+        f"THEN '{name}: value is ' || length(CAST({column} AS VARCHAR)) "
+        f"|| ' characters long, more than the {MAX_FIELD_CHARS} allowed' END",
+        f"CASE WHEN strpos(CAST({column} AS VARCHAR), chr(0)) > 0 "
+        f"THEN '{name}: value contains a NUL byte' END",
+    ]
     if field.required:
         rules.append(f"CASE WHEN NOT {present} THEN '{name}: required field is missing' END")
     if field.type is not FieldType.STRING:
@@ -70,6 +78,12 @@ def reason_expressions(field: Field, column: str, source_type: str) -> list[str]
         rules.append(
             f"CASE WHEN {present} AND ({typed}) IS NULL "
             f"THEN '{name}: ' || {_shown(column)} || ' is not a valid {label}' END"
+        )
+    if field.type is FieldType.DECIMAL:
+        typed = typed_expression(field, column, source_type)
+        rules.append(
+            f"CASE WHEN NOT isfinite({typed}) "
+            f"THEN '{name}: ' || {_shown(column)} || ' is not a finite number' END"
         )
     if field.format is Format.EMAIL:
         pattern = quote_literal(EMAIL_PATTERN)
@@ -110,6 +124,10 @@ def validated_select(contract: SourceContract, source_types: dict[str, str], rel
         source_type = source_types.get(field.name, "VARCHAR")
         typed.append(f"{typed_expression(field, column, source_type)} AS {column}")
         rules.extend(reason_expressions(field, column, source_type))
+    rules.append(
+        f"CASE WHEN length(_extra) > {MAX_FIELD_CHARS} THEN 'undeclared columns (kept in _extra) "
+        f"hold ' || length(_extra) || ' characters, more than the {MAX_FIELD_CHARS} allowed' END"
+    )
     checks = f"concat_ws('; ', {', '.join(rules)})"
     # A line that could not be parsed has no fields to check: its parse error is the reason.
     reason = f"CASE WHEN _parse_error IS NOT NULL THEN _parse_error ELSE {checks} END"
