@@ -67,7 +67,8 @@ class LandingReadiness:
 
     ``settle_seconds``: a file whose size or modification time changed less than this long ago is
     still being written and waits for a later run. 0 trusts that files arrive whole (written
-    elsewhere, then renamed in, as the demo world does).
+    elsewhere, then renamed in, as the demo world does), except a CSV or JSONL file whose last
+    line is unterminated and that changed within ``unterminated_settle_seconds``.
     ``done_marker``: when set, a file is ready only once its marker exists: a name starting with a
     dot is a suffix (``.done``: ``day.csv`` waits for ``day.csv.done``), any other name is a file
     in the same folder that releases every file beside it (``_SUCCESS``).
@@ -75,6 +76,9 @@ class LandingReadiness:
 
     settle_seconds: float = 0.0
     done_marker: str | None = None
+    # Even with settle_seconds 0, a text file whose last line has no newline yet and that changed
+    # this recently is taken as half-written (its last value would load truncated).
+    unterminated_settle_seconds: float = 30.0
 
 
 def landing_readiness() -> LandingReadiness:

@@ -3,7 +3,8 @@
 The walk never follows a symbolic link: a link (to a file or to a folder) is refused and reported,
 as is any path that resolves outside the landing root. Hidden files (a name starting with a dot)
 are reported, not read. A file that is still being written (changed within the settle time, or
-without its done marker) waits for a later run. Nothing here opens a file's content.
+without its done marker, or a text file ending mid-line that changed in the last half minute)
+waits for a later run. Nothing here reads a file's content beyond its last byte.
 """
 
 from __future__ import annotations
@@ -58,7 +59,25 @@ def _waiting_reason(
             f"still being written: changed {max(age, 0.0):.0f}s ago, "
             f"read once unchanged for {readiness.settle_seconds:g}s"
         )
+    if age < readiness.unterminated_settle_seconds and _ends_mid_line(entry.path, info):
+        return (
+            f"still being written: its last line has no newline and it changed "
+            f"{max(age, 0.0):.0f}s ago; read once it ends in a newline or rests for "
+            f"{readiness.unterminated_settle_seconds:g}s"
+        )
     return None
+
+
+def _ends_mid_line(path: str, info: os.stat_result) -> bool:
+    """A non-empty CSV or JSONL file whose last byte is not a newline (a writer mid-line)."""
+    if info.st_size == 0 or not path.lower().endswith((".csv", ".jsonl", ".json", ".txt")):
+        return False
+    try:
+        with open(path, "rb") as handle:  # the walk's own entry: never a link
+            handle.seek(-1, os.SEEK_END)
+            return handle.read(1) not in (b"\n", b"\r")
+    except OSError:
+        return False
 
 
 def landing_entries(

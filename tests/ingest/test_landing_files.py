@@ -74,3 +74,20 @@ def test_a_settling_file_changes_the_fingerprint_but_a_dot_file_does_not(
     settled = landing_fingerprint(landing, CONTRACT)
     assert (folder / "day.csv").stat().st_mtime_ns == stat.st_mtime_ns
     assert settled not in ("", waiting)
+
+
+def test_a_text_file_ending_mid_line_waits_by_default(tmp_path: Path) -> None:
+    landing = tmp_path / "landing"
+    folder = landing / CONTRACT.landing_subdir
+    folder.mkdir(parents=True)
+    header = "customer_id,first_name\n"
+    (folder / "half.csv").write_text(header + "C1,Ann\nC2,Bo")  # the writer is mid-line
+    (folder / "whole.csv").write_text(header + "C1,Ann\n")
+    old = folder / "old_unterminated.csv"
+    old.write_text(header + "C1,Ann")  # legal: at rest long enough, no final newline
+    _age(old, 120)
+    kinds = {e.relative.rsplit("/", 1)[-1]: e for e in landing_entries(landing, CONTRACT)}
+    assert kinds["half.csv"].kind == WAITING
+    assert "last line has no newline" in kinds["half.csv"].reason
+    assert kinds["whole.csv"].kind == CANDIDATE
+    assert kinds["old_unterminated.csv"].kind == CANDIDATE
