@@ -23,6 +23,7 @@ from pathlib import Path
 
 import duckdb
 
+from ..privacy.tombstones import drop_erased_rows
 from ..warehouse import quote_identifier, quote_literal, transaction
 from .contracts import SourceContract
 from .readers import READERS, csv_rejected_lines, file_format
@@ -298,6 +299,7 @@ def load_source(
         outcomes.append(outcome)
         manifest.append((outcome, stat.st_size, stat.st_mtime_ns, digest))
 
+    drop_erased_rows(conn, contract, batch.table, load_id)  # rows of people who were forgotten
     dups = batch.duplicate_reasons()
     _commit(conn, contract, batch, dups, manifest, load_id, loaded_at)
     batch.drop(dups)
