@@ -148,6 +148,8 @@ _IN_MEMORY: dict[str, Callable[[bytes, re.Pattern[str]], tuple[bytes, int]]] = {
     ".ndjson": _lines,
     ".json": _json,
     ".log": _lines,
+    ".out": _lines,  # Dagster's captured compute logs
+    ".err": _lines,
     ".txt": _lines,
     ".html": _lines,
     ".md": _lines,

@@ -7,6 +7,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -41,7 +42,9 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> DataPaths:
         tmp_path_factory.mktemp("forget-world"), WorldConfig(customers=300, days=64, seed=5)
     )
     assert profile.success
-    with dg.instance_for_test(temp_dir=str(paths.root / "dagster_home")) as instance:
+    dagster_home = paths.root / "dagster_home"
+    dagster_home.mkdir()
+    with dg.instance_for_test(temp_dir=str(dagster_home)) as instance:
         result = dg.materialize(
             [*ml_assets, next_best_actions, deliveries],
             instance=instance,
@@ -169,7 +172,7 @@ def _forget(paths: DataPaths, *args: str) -> subprocess.CompletedProcess:
         [str(JOURNEY), "forget", *args, "--data-dir", str(paths.root)],
         capture_output=True,
         text=True,
-        env={"PATH": "/usr/bin:/bin", "HOME": str(paths.root), "COLUMNS": "80"},
+        env={**os.environ, "COLUMNS": "80", "JOURNEY_DATA_DIR": str(paths.root)},
         timeout=600,
     )
 
