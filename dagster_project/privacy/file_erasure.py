@@ -2,7 +2,7 @@
 
 Rows go from tables (CSV, JSON Lines, Parquet: landing files, exports, the decision log, the
 serving snapshot, the demo truth), entries from JSON documents (the personalisation file),
-lines from text (logs, reports), and SQLite stores (Dagster's event log, MLflow) have the terms
+lines from logs, the terms from pages (reports), and SQLite stores (Dagster's event log, MLflow) have the terms
 redacted in place then ``VACUUM``. Gzip files are handled as what they hold. A file in any other
 format that holds a term is reported as not erased rather than guessed at.
 """
@@ -54,6 +54,14 @@ def _lines(data: bytes, pattern: re.Pattern[str]) -> tuple[bytes, int]:
     if not removed:
         return data, 0
     return "".join(kept).encode("utf-8", errors="surrogateescape"), removed
+
+
+def _redact(data: bytes, pattern: re.Pattern[str]) -> tuple[bytes, int]:
+    """Replace the terms in place: a page (a report, Splink's cluster studio) often holds all
+    its data on one line, which dropping would lose for everyone."""
+    text = data.decode("utf-8", errors="surrogateescape")
+    redacted, count = pattern.subn(REDACTED, text)
+    return (redacted.encode("utf-8", errors="surrogateescape"), count) if count else (data, 0)
 
 
 def _contains(value: object, pattern: re.Pattern[str]) -> bool:
@@ -151,7 +159,8 @@ _IN_MEMORY: dict[str, Callable[[bytes, re.Pattern[str]], tuple[bytes, int]]] = {
     ".out": _lines,  # Dagster's captured compute logs
     ".err": _lines,
     ".txt": _lines,
-    ".html": _lines,
+    ".html": _redact,
+    ".svg": _redact,
     ".md": _lines,
     ".sql": _lines,
     ".yml": _lines,
