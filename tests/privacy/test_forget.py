@@ -24,6 +24,8 @@ from dagster_project.demo import WorldConfig
 from dagster_project.ingest.contracts import CONTRACTS, CRM_CUSTOMERS, EMAIL_EVENTS
 from dagster_project.ingest.loader import load_source
 from dagster_project.ml.assets import ml_assets
+from dagster_project.privacy.erasure import find_customer_keys
+from dagster_project.privacy.person import UnknownPerson
 from dagster_project.settings import DataPaths
 from dagster_project.warehouse import connect
 from tests.factories import resources_for
@@ -194,6 +196,7 @@ def test_forget_leaves_no_trace_and_keeps_them_out(world: DataPaths, tmp_path: P
     unknown = _forget(paths, "ck_000000000000")
     assert unknown.returncode == 1
     assert "Nothing was erased" in unknown.stdout and "ck_000000000000" in unknown.stdout
+    assert _forget(paths, "--email", "nobody@nowhere.example").returncode == 1
     assert hashlib.sha256(paths.warehouse.read_bytes()).hexdigest() == before_hash
     assert not (paths.root / "privacy" / "receipts").exists()
 
@@ -221,7 +224,15 @@ def test_forget_leaves_no_trace_and_keeps_them_out(world: DataPaths, tmp_path: P
     decisions_before = _others(paths, "decisioning.next_best_actions", key, "decision_id")
     assert len(scores_before) > 100 and len(decisions_before) > 100
 
-    done = _forget(paths, key)
+    # The email and phone find them however they are written.
+    digits = "".join(ch for ch in person["phone"] if ch.isdigit())[-10:]
+    spaced = f"({digits[:3]}) {digits[3:6]}-{digits[6:]}"
+    assert find_customer_keys(paths, phone=spaced) == {key}
+    assert find_customer_keys(paths, email=f" {person['email'].upper()} ") == {key}
+    with pytest.raises(UnknownPerson):
+        find_customer_keys(paths, email="nobody@nowhere.example")
+
+    done = _forget(paths, "--email", person["email"].upper())
     assert done.returncode == 0, done.stdout + done.stderr
     assert "Receipt:" in done.stdout
     assert all(len(line) <= 80 for line in done.stdout.splitlines())
