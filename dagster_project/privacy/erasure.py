@@ -39,6 +39,7 @@ class ErasureReceipt:
     customer_key_digests: list[str]
     tombstone_digests: list[str]
     warehouse_rows_removed: dict[str, int] = field(default_factory=dict)
+    warehouse_scratch_tables_dropped: list[str] = field(default_factory=list)
     file_rows_removed: dict[str, int] = field(default_factory=dict)
     landing_files_rewritten: list[str] = field(default_factory=list)
     files_not_erased: list[str] = field(default_factory=list)
@@ -103,10 +104,12 @@ def forget(
 
     naive = erased_at.replace(tzinfo=None)
     with connect(paths.warehouse) as conn, transaction(conn):
-        removed = delete_person_rows(conn, person)
+        removed, dropped = delete_person_rows(conn, person)
         digests = record_tombstones(conn, key, person.identifiers, erasure_id, naive)
         for relative in rewritten:
             path = paths.root / relative
+            if not path.exists():
+                continue
             stat = path.stat()
             conn.execute(
                 "UPDATE audit.ingested_files SET size_bytes = ?, mtime_ns = ?, sha256 = ? "
@@ -121,6 +124,7 @@ def forget(
         customer_key_digests=sorted(digest(key, "customer_key", k) for k in customer_keys),
         tombstone_digests=digests,
         warehouse_rows_removed=removed,
+        warehouse_scratch_tables_dropped=dropped,
         file_rows_removed=files.rows_removed,
         landing_files_rewritten=rewritten,
         files_not_erased=files.not_erased,

@@ -92,10 +92,17 @@ def scrub_json(value: object, pattern: re.Pattern[str]) -> tuple[object, int]:
     return value, 0
 
 
-def _json(data: bytes, pattern: re.Pattern[str]) -> tuple[bytes, int]:
+def _json(data: bytes, pattern: re.Pattern[str]) -> tuple[bytes | None, int]:
+    """A document about the person (a top-level field names them, as a delivered message's
+    recipient does) goes whole (None); from any other, their entries go."""
     if not pattern.search(data.decode("utf-8")):
         return data, 0
-    document, removed = scrub_json(json.loads(data), pattern)
+    document = json.loads(data)
+    if isinstance(document, dict) and any(
+        isinstance(v, str) and pattern.search(v) for v in document.values()
+    ):
+        return None, 1
+    document, removed = scrub_json(document, pattern)
     indent = 1 if b"\n" in data.strip() else None
     return json.dumps(document, indent=indent).encode("utf-8"), removed
 
@@ -150,7 +157,7 @@ def _sqlite(path: Path, pattern: re.Pattern[str]) -> int:
     return redacted
 
 
-_IN_MEMORY: dict[str, Callable[[bytes, re.Pattern[str]], tuple[bytes, int]]] = {
+_IN_MEMORY: dict[str, Callable[[bytes, re.Pattern[str]], tuple[bytes | None, int]]] = {
     ".csv": _csv,
     ".jsonl": _lines,
     ".ndjson": _lines,
@@ -169,8 +176,8 @@ _IN_MEMORY: dict[str, Callable[[bytes, re.Pattern[str]], tuple[bytes, int]]] = {
 
 
 def erase_file(path: Path, pattern: re.Pattern[str], sql_pattern: str) -> int | None:
-    """Rows/lines/values removed from one file; None when its format cannot be edited yet it
-    holds a term."""
+    """Rows/lines/values removed from one file (a file about the person alone is deleted);
+    None when its format cannot be edited yet it holds a term."""
     data = path.read_bytes()
     if data.startswith(SQLITE_MAGIC):
         return _sqlite(path, pattern)
@@ -184,7 +191,9 @@ def erase_file(path: Path, pattern: re.Pattern[str], sql_pattern: str) -> int | 
         text = data.decode("utf-8", errors="ignore")
         return None if pattern.search(text) else 0
     rewritten, removed = handler(data, pattern)
-    if removed:
+    if rewritten is None:
+        path.unlink()
+    elif removed:
         partial = path.with_name(f".{path.name}.erasing")
         partial.write_bytes(gzip.compress(rewritten, mtime=0) if compressed else rewritten)
         partial.replace(path)
@@ -196,6 +205,8 @@ def erase_files(
 ) -> FileErasure:
     result = FileErasure()
     for path in files:
+        if not path.exists():  # a SQLite WAL its database's VACUUM folded in
+            continue
         removed = erase_file(path, pattern, sql_pattern)
         relative = path.relative_to(root).as_posix()
         if removed is None:

@@ -131,10 +131,28 @@ def gather(conn: duckdb.DuckDBPyConnection, customer_keys: set[str]) -> Person:
         else:
             person.identifiers.add(("record", f"{source_table}:{source_id}"))
     _add_raw_rows(conn, person)
+    person.terms |= _decision_ids(conn, customer_keys)
     person.terms |= {v for _, v in person.identifiers}
     person.terms |= {normalise(k, v) or v for k, v in person.identifiers if k == "email"}
     person.terms = {t for t in person.terms if t and len(t) >= 6}
     return person
+
+
+def _decision_ids(conn: duckdb.DuckDBPyConnection, customer_keys: set[str]) -> set[str]:
+    """The person's decision ids: the action log and the channel sinks know them by these."""
+    tables = conn.execute(
+        "SELECT schema_name || '.' || table_name FROM duckdb_columns() "
+        "WHERE database_name = current_database() AND column_name IN "
+        "('decision_id', 'customer_key') GROUP BY ALL HAVING count(*) = 2"
+    ).fetchall()
+    ids: set[str] = set()
+    for (table,) in tables:
+        rows = conn.execute(
+            f"SELECT DISTINCT decision_id FROM {table} WHERE list_contains(?, customer_key)",
+            [sorted(customer_keys)],
+        ).fetchall()
+        ids |= {str(d) for (d,) in rows if d}
+    return ids
 
 
 def raw_row_filter(contract_name: str, person: Person) -> str | None:

@@ -45,9 +45,13 @@ def _text_columns(conn: duckdb.DuckDBPyConnection, schema: str, table: str) -> l
     ]
 
 
-def delete_person_rows(conn: duckdb.DuckDBPyConnection, person: Person) -> dict[str, int]:
-    """Delete the person's rows from every table; returns rows deleted per table."""
+def delete_person_rows(
+    conn: duckdb.DuckDBPyConnection, person: Person
+) -> tuple[dict[str, int], list[str]]:
+    """Delete the person's rows from every table; returns rows deleted per table and the
+    scratch tables dropped."""
     removed: dict[str, int] = {}
+    dropped: list[str] = []
     pattern = quote_literal(person.sql_pattern())
     for schema, table in _tables(conn):
         qualified = f"{schema}.{table}"
@@ -55,8 +59,8 @@ def delete_person_rows(conn: duckdb.DuckDBPyConnection, person: Person) -> dict[
         if qualified in _KEEP:
             continue
         if schema == "main" and table.startswith("__splink__"):
-            removed[qualified] = conn.execute(f"SELECT count(*) FROM {name}").fetchone()[0]
             conn.execute(f"DROP TABLE {name}")
+            dropped.append(qualified)
             continue
         clauses = [
             f"regexp_matches(CAST({quote_identifier(c)} AS VARCHAR), {pattern})"
@@ -70,7 +74,7 @@ def delete_person_rows(conn: duckdb.DuckDBPyConnection, person: Person) -> dict[
         count = conn.execute(f"DELETE FROM {name} WHERE {where}").fetchone()[0]
         if count:
             removed[qualified] = int(count)
-    return removed
+    return removed, dropped
 
 
 def rewrite_database(path: Path) -> None:

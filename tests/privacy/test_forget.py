@@ -63,7 +63,7 @@ def _query(paths: DataPaths, sql: str, params: list | None = None) -> pd.DataFra
 
 
 def _pick_person(paths: DataPaths) -> dict:
-    """A decided CRM customer with an email, a phone and a date of birth that no other CRM
+    """A decided and contacted CRM customer with an email, a phone and a date of birth that no other CRM
     customer or applicant shares, and a last name nobody else has (so the scan can tell)."""
     people = _query(
         paths,
@@ -80,6 +80,8 @@ def _pick_person(paths: DataPaths) -> dict:
         JOIN identity.customer_keys AS k ON k.record_id = 'crm__customers:' || u.customer_id
         WHERE k.customer_key IN (SELECT customer_key FROM decisioning.next_best_actions)
           AND k.customer_key IN (SELECT customer_key FROM ml.offer_propensity_scores)
+          AND k.customer_key IN (SELECT o.customer_key FROM activation.outbox AS o
+              JOIN activation.action_log USING (decision_id))
           AND NOT EXISTS (SELECT 1 FROM crm AS o WHERE o.customer_id <> u.customer_id
               AND (o.last_name = u.last_name OR o.date_of_birth = u.dob
                    OR o.email = u.email OR o.phone = u.phone))
@@ -259,9 +261,12 @@ def test_forget_leaves_no_trace_and_keeps_them_out(world: DataPaths, tmp_path: P
         "decisioning.next_best_actions",
         "ml.offer_propensity_scores",
         "training.customer_feature_snapshots",
+        "activation.outbox",
+        "activation.action_log",
     ):
         assert receipt["warehouse_rows_removed"].get(table, 0) > 0, table
     assert receipt["landing_files_rewritten"] and receipt["tombstone_digests"]
+    assert any(f.startswith("outbox/") for f in receipt["file_rows_removed"])
     assert receipt["files_not_erased"] == []
     assert not any(s in receipts[0].read_text() for s in strings)
 
