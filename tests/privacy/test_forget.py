@@ -82,6 +82,7 @@ def _pick_person(paths: DataPaths) -> dict:
           AND k.customer_key IN (SELECT customer_key FROM ml.offer_propensity_scores)
           AND k.customer_key IN (SELECT o.customer_key FROM activation.outbox AS o
               JOIN activation.action_log USING (decision_id))
+          AND lower(u.email) IN (SELECT lower(recipient_email) FROM raw.email__events)
           AND NOT EXISTS (SELECT 1 FROM crm AS o WHERE o.customer_id <> u.customer_id
               AND (o.last_name = u.last_name OR o.date_of_birth = u.dob
                    OR o.email = u.email OR o.phone = u.phone))
