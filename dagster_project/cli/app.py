@@ -13,6 +13,7 @@ from .demo import demo_app
 from .identity import resolve
 from .ingest import ingest, status
 from .models import models_app
+from .privacy import forget
 from .serve import serve, serve_personalisation
 
 app = typer.Typer(help="journey-orchestrator: customer-journey orchestration as a data platform.")
@@ -24,6 +25,7 @@ app.command("resolve")(resolve)
 app.command("serve")(serve)
 app.command("serve-personalisation")(serve_personalisation)
 app.command("bench")(bench)
+app.command("forget")(forget)
 
 
 def main() -> None:

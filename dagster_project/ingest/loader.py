@@ -28,6 +28,7 @@ from pathlib import Path
 
 import duckdb
 
+from ..privacy.tombstones import drop_erased_rows
 from ..settings import LandingReadiness, landing_readiness
 from ..warehouse import quote_identifier, quote_literal, transaction
 from .content_sniff import UnreadableFile, check_parquet, sniff_text
@@ -387,6 +388,7 @@ def load_source(
         if outcome.status != WAITING:
             manifest.append((outcome, entry.size, entry.mtime_ns, digest))
 
+    drop_erased_rows(conn, contract, batch.table, load_id)  # rows of people who were forgotten
     dups = batch.duplicate_reasons()
     _commit(conn, contract, batch, dups, manifest, load_id, loaded_at)
     batch.drop(dups)
