@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -43,6 +44,11 @@ class ErasureReceipt:
     file_rows_removed: dict[str, int] = field(default_factory=dict)
     landing_files_rewritten: list[str] = field(default_factory=list)
     files_not_erased: list[str] = field(default_factory=list)
+    # Emails and phones another customer's records carry too (a shared home phone), by kind:
+    # kept, with that customer's rows, and not tombstoned.
+    shared_identifiers_kept: dict[str, int] = field(default_factory=dict)
+    # Per raw table, rows found by such a value that identity gives to someone else: kept.
+    others_rows_kept: dict[str, int] = field(default_factory=dict)
 
     @property
     def total_rows(self) -> int:
@@ -128,6 +134,8 @@ def forget(
         file_rows_removed=files.rows_removed,
         landing_files_rewritten=rewritten,
         files_not_erased=files.not_erased,
+        shared_identifiers_kept=dict(Counter(kind for kind, _ in person.shared)),
+        others_rows_kept={table: len(rows) for table, rows in sorted(person.spared.items())},
     )
     receipts.mkdir(parents=True, exist_ok=True)
     (receipts / f"{erasure_id}.json").write_text(

@@ -34,6 +34,11 @@ class Person:
     customer_keys: set[str]
     identifiers: set[tuple[str, str]] = field(default_factory=set)  # (kind, value) to tombstone
     terms: set[str] = field(default_factory=set)  # every string to search the stores for
+    # Raw rows that carry one of their emails or phones but belong to someone else (a household
+    # member on the shared home phone): per raw table, the values of its first key column.
+    spared: dict[str, set[str]] = field(default_factory=dict)
+    # Emails and phones that other customers' records carry too: neither searched nor tombstoned.
+    shared: set[tuple[str, str]] = field(default_factory=set)
 
     def pattern(self) -> re.Pattern[str]:
         """One regex matching any term as a whole token (not inside a longer id)."""
@@ -131,11 +136,27 @@ def gather(conn: duckdb.DuckDBPyConnection, customer_keys: set[str]) -> Person:
         else:
             person.identifiers.add(("record", f"{source_table}:{source_id}"))
     _add_raw_rows(conn, person)
+    _set_aside_shared(conn, person)
     person.terms |= _decision_ids(conn, customer_keys)
     person.terms |= {v for _, v in person.identifiers}
     person.terms |= {normalise(k, v) or v for k, v in person.identifiers if k == "email"}
     person.terms = {t for t in person.terms if t and len(t) >= 6}
     return person
+
+
+def _set_aside_shared(conn: duckdb.DuckDBPyConnection, person: Person) -> None:
+    """An email or phone that another customer's records also carry is theirs too: it finds no
+    rows, is not searched for and gets no tombstone (their rows stay, and so does the value)."""
+    for kind, value in list(person.identifiers):
+        if kind not in ("email", "phone"):
+            continue
+        owners = keys_for(conn, **{kind: value})
+        if owners - person.customer_keys:
+            person.shared.add((kind, value))
+    shared_values = {v for _, v in person.shared}
+    shared_values |= {normalise(k, v) or v for k, v in person.shared}
+    person.identifiers -= person.shared
+    person.terms -= shared_values
 
 
 def _decision_ids(conn: duckdb.DuckDBPyConnection, customer_keys: set[str]) -> set[str]:
@@ -185,7 +206,15 @@ def raw_row_filter(contract_name: str, person: Person) -> str | None:
     if records:
         values = ", ".join("'" + v.replace("'", "''") + "'" for v in records)
         clauses.append(f"{quote_identifier(contract.key[0])} IN ({values})")
-    return " OR ".join(f"({c})" for c in clauses) or None
+    if not clauses:
+        return None
+    matches = " OR ".join(f"({c})" for c in clauses)
+    spared = person.spared.get(contract_name)
+    if not spared:
+        return matches
+    values = ", ".join("'" + v.replace("'", "''") + "'" for v in sorted(spared))
+    key = f"CAST({quote_identifier(contract.key[0])} AS VARCHAR)"
+    return f"({matches}) AND {key} NOT IN ({values})"
 
 
 _KINDS = ("email", "phone", "customer_id", "device", "customer_key")
@@ -202,6 +231,10 @@ def _add_raw_rows(conn: duckdb.DuckDBPyConnection, person: Person) -> None:
             if where is None or not table_exists(conn, table):
                 continue
             for row in conn.execute(f"SELECT * FROM {table} WHERE {where}").df().to_dict("records"):
+                owners = _keys_of_rows(conn, contract.name, [row])
+                if owners and owners.isdisjoint(person.customer_keys):
+                    person.spared.setdefault(contract.name, set()).add(str(row[contract.key[0]]))
+                    continue
                 _harvest(contract.name, row, person)
 
 

@@ -312,3 +312,55 @@ def test_forget_leaves_no_trace_and_keeps_them_out(world: DataPaths, tmp_path: P
         )
     # The re-delivered files themselves still hold them (the operator removes them or forgets
     # again); only the warehouse is asked to stay clean here.
+
+
+def test_forgetting_one_of_a_household_keeps_the_other(world: DataPaths) -> None:
+    """Two CRM customers (two keys) on one home phone: forgetting one keeps the other's rows,
+    decisions and the phone, which the other still gives."""
+    pair = _query(
+        world,
+        """
+        WITH phones AS (
+            SELECT c.phone, c.customer_id, k.customer_key FROM raw.crm__customers AS c
+            JOIN identity.customer_keys AS k ON k.record_id = 'crm__customers:' || c.customer_id
+            WHERE c.phone IS NOT NULL GROUP BY ALL)
+        SELECT a.customer_key AS forgotten, b.customer_key AS kept, b.customer_id AS kept_id
+        FROM phones AS a JOIN phones AS b ON a.phone = b.phone AND a.customer_key < b.customer_key
+        ORDER BY 1 LIMIT 1
+        """,
+    )
+    assert len(pair) == 1, "the world should have a household sharing a phone"
+    forgotten, kept, kept_id = pair.iloc[0]
+    rows_before = _query(
+        world, "SELECT * FROM raw.crm__customers WHERE customer_id = ? ORDER BY ALL", [kept_id]
+    )
+    decisions_before = _query(
+        world, "SELECT * FROM decisioning.next_best_actions WHERE customer_key = ?", [kept]
+    )
+    assert len(rows_before) and len(decisions_before)
+
+    done = _forget(world, forgotten)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+    pd.testing.assert_frame_equal(
+        _query(
+            world, "SELECT * FROM raw.crm__customers WHERE customer_id = ? ORDER BY ALL", [kept_id]
+        ),
+        rows_before,
+    )
+    pd.testing.assert_frame_equal(
+        _query(world, "SELECT * FROM decisioning.next_best_actions WHERE customer_key = ?", [kept]),
+        decisions_before,
+    )
+    assert (
+        _query(
+            world,
+            "SELECT count(*) AS n FROM identity.customer_keys WHERE customer_key = ?",
+            [forgotten],
+        )["n"].item()
+        == 0
+    )
+    receipt = json.loads(
+        max((world.root / "privacy" / "receipts").glob("*.json"), key=os.path.getmtime).read_text()
+    )
+    assert receipt["shared_identifiers_kept"].get("phone", 0) >= 1
