@@ -4,6 +4,7 @@ and an invalid config that changes nothing."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import urllib.request
 from datetime import date
@@ -151,6 +152,7 @@ def test_a_world_gets_plans_once_per_day_and_a_bad_config_changes_nothing(
     rejected = _materialize(paths, [next_best_actions], config_dir=bad)
     assert not rejected.success
     message = rejected.get_step_failure_events()[0].step_failure_data.user_failure_data.description
-    assert "offers.yaml: offers[0].value" in message and "-5" in message
+    # file and line, the key's path and the value
+    assert re.search(r"offers\.yaml:\d+: offers\[0\]\.value: .*\(value: -5\)", message), message
     assert "offers[0].eligibility.all[0].op" in message and "greater" in message
     pd.testing.assert_frame_equal(plan, _decisions(paths))  # yesterday's decisions untouched
