@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import duckdb
 
+from dagster_project.settings import model_scores_table
 from dagster_project.warehouse import table_exists
 from models.specs import ModelSpec
 
@@ -37,3 +38,16 @@ def population_rates(
     if not rows:
         return None
     return {s: (float(positive) + 0.5) / (count + 1.0) for s, positive, count in rows}
+
+
+def trained_version_scored(conn: duckdb.DuckDBPyConnection, name: str) -> str | None:
+    """The trained version whose scores the model's table holds, if any: a model with no
+    champion but such scores has lost its registry (recreated, emptied, another tracking URI),
+    which is not a cold start."""
+    table = model_scores_table(name)
+    if not table_exists(conn, table):
+        return None
+    version = conn.execute(
+        f"SELECT any_value(model_version) FROM {table} WHERE model_version <> ?", [PRIOR_VERSION]
+    ).fetchone()[0]
+    return None if version is None else str(version)

@@ -165,7 +165,11 @@ def customer_scores(
     context: dg.AssetExecutionContext, config: ScoringConfig, warehouse: WarehouseResource
 ) -> dg.MaterializeResult:
     from models.champions import load_champion
-    from models.cold_start import MODELS_WITH_PRIOR_SCORES, population_rates
+    from models.cold_start import (
+        MODELS_WITH_PRIOR_SCORES,
+        population_rates,
+        trained_version_scored,
+    )
     from models.registry import ModelLoadError, NoChampionError
     from models.scoring import score_customers
     from models.specs import model_spec
@@ -182,6 +186,14 @@ def customer_scores(
             ) from error
     started = time.perf_counter()
     with warehouse.connect() as conn:
+        lost = {n: v for n in untrained if (v := trained_version_scored(conn, n)) is not None}
+        if lost:
+            raise dg.Failure(
+                description="No champion in the model registry for "
+                + ", ".join(f"{n} (whose scores are from version {v})" for n, v in lost.items())
+                + ": the registry was recreated, emptied or is not the one that trained them "
+                "(MLFLOW_TRACKING_URI?). The previous scores in ml.customer_scores are unchanged."
+            )
         rates = {
             name: found
             for name in untrained

@@ -7,18 +7,19 @@ import re
 import shutil
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from dagster_project.cli.common import console
 from dagster_project.cli.decisions import print_decisions
 from dagster_project.decisioning.assets import next_best_actions
 from dagster_project.demo import WorldConfig
-from dagster_project.ml.assets import ml_assets
-from dagster_project.settings import REPO_ROOT, model_scores_table
+from dagster_project.ml.assets import customer_scores, ml_assets
+from dagster_project.settings import REPO_ROOT, DataPaths, model_scores_table
 from dagster_project.warehouse import connect
 from models.cold_start import PRIOR_REASON
 from tests.factories import materialize
-from tests.worlds import build_world
+from tests.worlds import build_world, copy_world
 
 pytestmark = pytest.mark.slow
 
@@ -91,3 +92,24 @@ def test_forty_days_of_history_still_decide_on_population_rates(tmp_path: Path) 
     assert len(contacts) > 0
     assert contacts["offer_model"].eq("offer_propensity@prior").all()
     assert all(list(codes) == [PRIOR_REASON] for codes in contacts["reason_codes"])
+
+
+def test_a_lost_registry_is_not_a_cold_start(
+    model_world: DataPaths, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Trained scores and no champion (the registry recreated or another tracking URI): scoring
+    fails and keeps the trained scores rather than replacing them with population rates."""
+    paths = copy_world(model_world, tmp_path / "world")
+    assert materialize(paths, ml_assets[:4]).success  # the three models and their scores
+    # Another, empty registry: every alias lookup finds no champion.
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'other' / 'mlflow.db'}")
+    (tmp_path / "other").mkdir()
+    with connect(paths.warehouse, read_only=True) as conn:
+        before = conn.execute(f"SELECT * FROM {model_scores_table('offer_propensity')}").df()
+    result = materialize(paths, [customer_scores])
+    assert not result.success
+    message = result.get_step_failure_events()[0].step_failure_data.user_failure_data.description
+    assert "No champion in the model registry" in message and "unchanged" in message
+    with connect(paths.warehouse, read_only=True) as conn:
+        after = conn.execute(f"SELECT * FROM {model_scores_table('offer_propensity')}").df()
+    pd.testing.assert_frame_equal(after, before)
