@@ -16,8 +16,11 @@ step's only if that process started before the step logged it (a reused id never
 
 The check assumes that runs execute on the daemon's machine: the default launcher's code
 server in ``make dev`` and a one-machine deployment, and ``journey`` commands run there. Runs
-on other machines need a launcher that can see them (Kubernetes, ECS: see the cluster notes);
-without a process table (/proc) to look in, the check reports UNKNOWN rather than guess.
+on other machines, or in another container's process namespace, need a launcher that can see
+them (Kubernetes, ECS), or this one would take a live worker it cannot see for a dead one;
+without a process table (/proc) to look in, the check reports UNKNOWN rather than guess. A
+process id counts as the worker's only while that process started before the worker logged
+it, so a dead worker's reused id does not keep its run alive.
 """
 
 from __future__ import annotations
@@ -38,17 +41,35 @@ def _logged_pid(event) -> int | None:  # event: EventLogEntry
     return int(pid.value) if pid is not None else None
 
 
-def _worker_pid(run: DagsterRun, instance) -> int | None:  # instance: DagsterInstance
-    """The process that executes the run: the one a launched worker logged when it started
-    (the latest, after a resume), else the one that logged the run's start (a run executed in
-    the process that asked for it, as ``journey`` commands do)."""
+def _worker(run: DagsterRun, instance) -> tuple[int, float] | None:  # instance: DagsterInstance
+    """The process that executes the run and when it said so: the one a launched worker logged
+    when it started (the latest, after a resume), else the one that logged the run's start (a
+    run executed in the process that asked for it, as ``journey`` commands do)."""
     events = instance.all_logs(run.run_id, of_type=DagsterEventType.ENGINE_EVENT)
     for event in reversed(events):
         if event.message and event.message.startswith(STARTED_PROCESS):
-            return _logged_pid(event)
+            pid = _logged_pid(event)
+            return (pid, event.timestamp) if pid else None
     starts = instance.all_logs(run.run_id, of_type=DagsterEventType.RUN_START)
     event = starts[-1].dagster_event if starts else None
-    return event.pid if event is not None and event.pid else None
+    return (event.pid, starts[-1].timestamp) if event is not None and event.pid else None
+
+
+def _worker_pid(run: DagsterRun, instance) -> int | None:
+    found = _worker(run, instance)
+    return found[0] if found else None
+
+
+def _is_the_logged_process(pid: int, logged_at: float, since: float | None = None) -> bool:
+    """Whether ``pid`` is still the process that logged at ``logged_at``: alive, not a zombie,
+    started before it logged (a process id reused since started later) and, with ``since``,
+    not before then (an older process that happens to have that id)."""
+    if process_state(pid) in (None, "Z", "X"):
+        return False
+    started = _started_at(pid)
+    if started is None or started > logged_at + 1.0:
+        return False
+    return since is None or started >= since - 1.0
 
 
 def _started_at(pid: int) -> float | None:
@@ -68,12 +89,12 @@ def _started_at(pid: int) -> float | None:
 def stop_orphaned_steps(run: DagsterRun, instance) -> list[int]:
     """Kill the step processes of ``run`` that are still alive; returns their process ids."""
     killed = []
+    worker = _worker(run, instance)
+    run_started = worker[1] if worker else None
     for event in instance.all_logs(run.run_id, of_type=DagsterEventType.STEP_WORKER_STARTED):
         pid = _logged_pid(event)
-        if pid is None or process_state(pid) in (None, "Z", "X"):
-            continue
-        started = _started_at(pid)
-        if started is None or started > event.timestamp + 1.0:  # the id was reused since
+        # a step process starts after its run and before it logs: no other process matches
+        if pid is None or not _is_the_logged_process(pid, event.timestamp, since=run_started):
             continue
         try:
             os.kill(pid, signal.SIGKILL)
@@ -105,13 +126,13 @@ class HealthCheckedRunLauncher(DefaultRunLauncher):
         return True
 
     def check_run_worker_health(self, run: DagsterRun) -> CheckRunHealthResult:
-        pid = _worker_pid(run, self._instance)
-        if pid is None:
+        worker = _worker(run, self._instance)
+        if worker is None:
             return CheckRunHealthResult(WorkerStatus.RUNNING, "worker not started yet")
+        pid, logged_at = worker
         if not Path("/proc").is_dir():  # no process table to look in: do not guess
             return CheckRunHealthResult(WorkerStatus.UNKNOWN, f"cannot see process {pid}")
-        state = process_state(pid)
-        if state is None or state in ("Z", "X"):
+        if not _is_the_logged_process(pid, logged_at):
             steps = stop_orphaned_steps(run, self._instance)
             stopped = f"; stopped its step processes {steps}" if steps else ""
             return CheckRunHealthResult(
@@ -119,4 +140,4 @@ class HealthCheckedRunLauncher(DefaultRunLauncher):
                 f"the run worker (process {pid}) is gone: killed or crashed without "
                 f"reporting{stopped}",
             )
-        return CheckRunHealthResult(WorkerStatus.RUNNING, f"process {pid} is alive ({state})")
+        return CheckRunHealthResult(WorkerStatus.RUNNING, f"process {pid} is alive")

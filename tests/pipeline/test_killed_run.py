@@ -45,6 +45,10 @@ def dagster(tmp_path: Path) -> Iterator[tuple[dg.DagsterInstance, Callable[[str]
         f"      working_directory: {REPO_ROOT}\n"
     )
     env = os.environ | {"DAGSTER_HOME": str(home), "JOURNEY_DATA_DIR": str(tmp_path / "data")}
+    # Create the instance's SQLite stores first: processes that all find them missing race to
+    # migrate them ("more than one head present").
+    instance = dg.DagsterInstance.from_config(str(home))
+    instance.get_runs(limit=1)
     log = (tmp_path / "daemon.log").open("w")
     daemon = subprocess.Popen(
         [BIN / "dagster-daemon", "run", "-w", workspace],
@@ -54,7 +58,6 @@ def dagster(tmp_path: Path) -> Iterator[tuple[dg.DagsterInstance, Callable[[str]
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
-    instance = dg.DagsterInstance.from_config(str(home))
 
     def launch(job: str) -> str:
         before = {r.run_id for r in instance.get_runs()}
