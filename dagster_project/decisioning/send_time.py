@@ -308,10 +308,14 @@ def reopens_in_time(
     default_zone: str,
     horizon: timedelta = DEFAULT_HORIZON,
 ) -> np.ndarray:
-    """Per earliest instant: whether a send at or after it, outside quiet hours, still falls
-    within ``now + horizon``."""
+    """Per earliest instant: whether a send at or after it (and not before now), outside quiet
+    hours, still falls within ``now + horizon``."""
     now = naive_utc(now)
-    first = earliest_allowed(not_before, time_zones, window, default_zone)
+    at_now = np.datetime64(now, "us")
+    instants = np.asarray(not_before, dtype="datetime64[us]")
+    # A gap that ended in the past opens now, which may itself be in quiet hours.
+    instants = np.where(np.isnat(instants) | (instants < at_now), at_now, instants)
+    first = earliest_allowed(instants, time_zones, window, default_zone)
     return first <= np.datetime64(now + horizon, "us")
 
 

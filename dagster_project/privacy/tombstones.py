@@ -131,6 +131,13 @@ def drop_erased_rows(
     data_root = _data_root(conn)
     key = tombstone_key(data_root) if data_root else os.environ.get(KEY_ENV)
     if key is None:
+        if conn.execute(f"SELECT count(*) FROM {TOMBSTONES_TABLE}").fetchone()[0]:
+            # Without the key no row can be matched, and forgotten people would load again.
+            raise RuntimeError(
+                f"{TOMBSTONES_TABLE} holds erasures but their key is missing (the file "
+                f"privacy/tombstone.key in the data directory, or {KEY_ENV}): nothing was "
+                "loaded; restore the key"
+            )
         return 0
     matches = " OR ".join(
         f"{expr} IN (SELECT digest FROM {TOMBSTONES_TABLE})"

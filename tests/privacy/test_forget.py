@@ -63,8 +63,10 @@ def _query(paths: DataPaths, sql: str, params: list | None = None) -> pd.DataFra
 
 
 def _pick_person(paths: DataPaths) -> dict:
-    """A decided and contacted CRM customer with an email, a phone and a date of birth that no other CRM
-    customer or applicant shares, and a last name nobody else has (so the scan can tell)."""
+    """A decided CRM customer with a delivered contact, and an email, a phone and a date of
+    birth that no other CRM customer or applicant shares, and a last name nobody else has (so
+    the scan can tell). Delivered: a contact deferred past quiet hours at the hour the test
+    runs has no message file yet."""
     people = _query(
         paths,
         """
@@ -81,7 +83,7 @@ def _pick_person(paths: DataPaths) -> dict:
         WHERE k.customer_key IN (SELECT customer_key FROM decisioning.next_best_actions)
           AND k.customer_key IN (SELECT customer_key FROM ml.offer_propensity_scores)
           AND k.customer_key IN (SELECT o.customer_key FROM activation.outbox AS o
-              JOIN activation.action_log USING (decision_id))
+              JOIN activation.action_log USING (decision_id) WHERE o.state = 'delivered')
           AND lower(u.email) IN (SELECT lower(recipient_email) FROM raw.email__events)
           AND NOT EXISTS (SELECT 1 FROM crm AS o WHERE o.customer_id <> u.customer_id
               AND (o.last_name = u.last_name OR o.date_of_birth = u.dob
