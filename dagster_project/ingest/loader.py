@@ -422,6 +422,14 @@ def _read_file(
         after = path.stat()
         if (after.st_size, after.st_mtime_ns) != (entry.size, entry.mtime_ns):
             outcome = FileOutcome(relative, WAITING, error="changed while it was read")
+    except (MemoryError, OSError, duckdb.OutOfMemoryException) as error:
+        # Not the file's fault (memory, disk space, the file system): not recorded as read, so
+        # the next run reads it again.
+        outcome = FileOutcome(
+            relative,
+            WAITING,
+            error=f"could not be read this time ({_first_line(error)}); the next run retries",
+        )
     # One file, whatever is wrong with it, must never stop the others: its outcome says why.
     except Exception as error:
         outcome = FileOutcome(relative, "unreadable", error=_first_line(error))

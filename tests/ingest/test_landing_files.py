@@ -91,3 +91,35 @@ def test_a_text_file_ending_mid_line_waits_by_default(tmp_path: Path) -> None:
     assert "last line has no newline" in kinds["half.csv"].reason
     assert kinds["whole.csv"].kind == CANDIDATE
     assert kinds["old_unterminated.csv"].kind == CANDIDATE
+
+
+def test_a_file_that_fails_for_want_of_memory_is_read_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Running out of memory (or disk) is not the file's fault: it is not recorded as
+    unreadable, and the next run loads it. (Memory exhaustion is injected: it cannot be
+    produced on demand.)"""
+    from dagster_project.ingest import loader
+    from dagster_project.warehouse import connect
+    from tests.ingest.hostile_corpus import csv_text, good
+
+    folder = tmp_path / "landing" / CONTRACT.landing_subdir
+    folder.mkdir(parents=True)
+    path = folder / "day.csv"
+    path.write_text(csv_text(good("mem", 3)), encoding="utf-8")
+    _age(path, 120)
+    real_stage = loader._Batch.stage
+
+    def exhausted(self, *args, **kwargs):
+        raise MemoryError("cannot allocate")
+
+    monkeypatch.setattr(loader._Batch, "stage", exhausted)
+    with connect(tmp_path / "w.duckdb") as conn:
+        first = loader.load_source(conn, CONTRACT, tmp_path / "landing", "load-1")
+    assert [(f.status, f.rows_loaded) for f in first.files] == [(WAITING, 0)]
+    assert "the next run retries" in first.files[0].error
+
+    monkeypatch.setattr(loader._Batch, "stage", real_stage)
+    with connect(tmp_path / "w.duckdb") as conn:
+        second = loader.load_source(conn, CONTRACT, tmp_path / "landing", "load-2")
+    assert [(f.status, f.rows_loaded) for f in second.files] == [("loaded", 3)]
