@@ -203,7 +203,12 @@ class OutboundChannel(ChannelDelivery):
     caps: list[RollingCap] = []
     quiet_hours: QuietHours | None = None
     # email From address: one address, no spaces or line breaks (it becomes a mail header)
-    sender: str | None = Field(default=None, pattern=r"^[^\s@<>]+@[^\s@<>]+$")
+    # An address, or a display name and an address ("Bank <offers@bank.example>"); no line
+    # breaks, which would add mail headers.
+    sender: str | None = Field(
+        default=None,
+        pattern=r"^(?:[^\r\n<>@]*<[^\s@<>]+@[^\s@<>]+>|[^\s@<>]+@[^\s@<>]+)$",
+    )
     # Response rate assumed where the channel-response model has no score for this channel yet
     # (it learns a channel only once contacts on it and their responses reach the timeline).
     prior_response: float = Field(default=0.1, gt=0, le=1)

@@ -242,6 +242,8 @@ def test_an_endpoint_its_adapter_must_not_use_is_an_error(
         ("webhook", "http://hooks.lan/in", "\n  allow_insecure_http: true"),
         ("smtp", "smtp.bank.example:587", ""),
         ("smtp", "[::1]:25", ""),
+        ("smtp", "mail_relay:25", ""),  # a container's service name
+        ("smtp", "smtp.bank.example.:587", ""),  # a fully qualified name
     ],
 )
 def test_an_endpoint_its_adapter_may_use_loads(
@@ -270,3 +272,11 @@ def test_a_sender_cannot_smuggle_a_header(tmp_path: Path) -> None:
     message = load_error(folder)
     assert message.startswith(f"{path}:{line_of(path, 'sender:')}: email.sender: ")
     assert re.search(r"\(value: 'a@b\.example\\nBcc: x@y'\)$", message)
+
+
+def test_a_sender_may_have_a_display_name(tmp_path: Path) -> None:
+    folder = config_copy(tmp_path)
+    edit(
+        folder, CHANNELS_FILE, "sender: offers@bank.example", 'sender: "Bank <offers@bank.example>"'
+    )
+    assert load_marketing_config(folder).channels.email.sender == "Bank <offers@bank.example>"
