@@ -207,8 +207,14 @@ def erase_files(
     for path in files:
         if not path.exists():  # a SQLite WAL its database's VACUUM folded in
             continue
-        removed = erase_file(path, pattern, sql_pattern)
         relative = path.relative_to(root).as_posix()
+        try:
+            removed = erase_file(path, pattern, sql_pattern)
+        except (OSError, sqlite3.Error, duckdb.Error) as error:
+            # A store in use (Dagster's, with the daemon running) or a file that vanished: the
+            # others are still erased, and the receipt lists this one as not erased.
+            result.not_erased.append(f"{relative} ({str(error).splitlines()[0][:80]})")
+            continue
         if removed is None:
             result.not_erased.append(relative)
         elif removed:
