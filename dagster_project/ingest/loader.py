@@ -54,7 +54,7 @@ LINEAGE_COLUMNS = (
 
 _FIRST_DATA_LINE = {"csv": 2, "jsonl": 1}  # CSV files start with a header line
 # DuckDB's default max_line_size: a longer line is quarantined, not parsed.
-MAX_LINE_BYTES = 2_000_000
+MAX_LINE_BYTES = 2_097_152  # 2 MiB
 # A quarantined record is stored cut to this many characters, with a marker saying so.
 MAX_RECORD_CHARS = 10_000
 # Statuses of a file that was not (or could not be) read; its rows are counted nowhere else.
