@@ -51,6 +51,15 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> DataPaths:
             [*ml_assets, next_best_actions, deliveries],
             instance=instance,
             resources=resources_for(paths),
+            # the world's own clock, a simulated day of deliveries: whatever hour the test runs
+            # at, contacts held for quiet hours go out too
+            run_config={
+                "ops": {
+                    "activation__deliveries": {
+                        "config": {"use_decision_clock": True, "simulate_hours": 24}
+                    }
+                }
+            },
             raise_on_error=False,
         )
     assert result.success
@@ -63,7 +72,7 @@ def _query(paths: DataPaths, sql: str, params: list | None = None) -> pd.DataFra
 
 
 def _pick_person(paths: DataPaths) -> dict:
-    """A decided CRM customer with a delivered contact, and an email, a phone and a date of
+    """A decided CRM customer with a delivered contact (a message file), and an email, a phone and a date of
     birth that no other CRM customer or applicant shares, and a last name nobody else has (so
     the scan can tell). Delivered: a contact deferred past quiet hours at the hour the test
     runs has no message file yet."""
@@ -83,7 +92,8 @@ def _pick_person(paths: DataPaths) -> dict:
         WHERE k.customer_key IN (SELECT customer_key FROM decisioning.next_best_actions)
           AND k.customer_key IN (SELECT customer_key FROM ml.offer_propensity_scores)
           AND k.customer_key IN (SELECT o.customer_key FROM activation.outbox AS o
-              JOIN activation.action_log USING (decision_id) WHERE o.state = 'delivered')
+              JOIN activation.action_log USING (decision_id)
+              WHERE o.state = 'delivered' AND o.action = 'contact')
           AND lower(u.email) IN (SELECT lower(recipient_email) FROM raw.email__events)
           AND NOT EXISTS (SELECT 1 FROM crm AS o WHERE o.customer_id <> u.customer_id
               AND (o.last_name = u.last_name OR o.date_of_birth = u.dob
