@@ -44,21 +44,24 @@ def config_dir(override: str | os.PathLike[str] | None = None) -> Path:
 DEFAULT_WAREHOUSE_WAIT_SECONDS = 120.0
 
 
-def warehouse_wait_seconds() -> float:
-    """How long a process waits for another to release the warehouse file before it gives up:
-    ``JOURNEY_WAREHOUSE_WAIT_SECONDS``, else two minutes."""
-    raw = os.environ.get("JOURNEY_WAREHOUSE_WAIT_SECONDS")
+def seconds_setting(name: str, default: float) -> float:
+    """A number of seconds >= 0 from the environment variable ``name``, else ``default``."""
+    raw = os.environ.get(name, "").strip()
     if not raw:
-        return DEFAULT_WAREHOUSE_WAIT_SECONDS
+        return default
     try:
         seconds = float(raw)
     except ValueError:
         seconds = -1.0
     if not 0 <= seconds < float("inf"):
-        raise ValueError(
-            f"JOURNEY_WAREHOUSE_WAIT_SECONDS must be a number of seconds >= 0, not {raw!r}"
-        )
+        raise ValueError(f"{name} must be a number of seconds >= 0, not {raw!r}")
     return seconds
+
+
+def warehouse_wait_seconds() -> float:
+    """How long a process waits for another to release the warehouse file before it gives up:
+    ``JOURNEY_WAREHOUSE_WAIT_SECONDS``, else two minutes."""
+    return seconds_setting("JOURNEY_WAREHOUSE_WAIT_SECONDS", DEFAULT_WAREHOUSE_WAIT_SECONDS)
 
 
 @dataclass(frozen=True)
@@ -83,15 +86,7 @@ class LandingReadiness:
 
 def landing_readiness() -> LandingReadiness:
     """Read ``JOURNEY_LANDING_SETTLE_SECONDS`` and ``JOURNEY_LANDING_DONE_MARKER``."""
-    raw = os.environ.get("JOURNEY_LANDING_SETTLE_SECONDS", "").strip() or "0"
-    try:
-        settle = float(raw)
-    except ValueError as error:
-        raise ValueError(
-            f"JOURNEY_LANDING_SETTLE_SECONDS must be a number of seconds, not {raw!r}"
-        ) from error
-    if settle < 0 or settle != settle:
-        raise ValueError(f"JOURNEY_LANDING_SETTLE_SECONDS must be 0 or more, not {raw!r}")
+    settle = seconds_setting("JOURNEY_LANDING_SETTLE_SECONDS", 0.0)
     marker = os.environ.get("JOURNEY_LANDING_DONE_MARKER", "").strip() or None
     if marker is not None and ("/" in marker or marker in {".", ".."}):
         raise ValueError(f"JOURNEY_LANDING_DONE_MARKER must be a plain file name, not {marker!r}")

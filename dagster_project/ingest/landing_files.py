@@ -9,6 +9,7 @@ waits for a later run. Nothing here reads a file's content beyond its last byte.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import stat as stat_flags
 import time
@@ -32,6 +33,12 @@ class LandingEntry:
     size: int = 0
     mtime_ns: int = 0
     reason: str | None = None
+
+
+def file_sha256(path: Path) -> str:
+    """The file's content hash, as the ingest manifest records it."""
+    with path.open("rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def _inside(path: Path, root: Path) -> bool:

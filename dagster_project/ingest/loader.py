@@ -19,7 +19,6 @@ either the whole load or nothing, and the next run picks the files up again.
 
 from __future__ import annotations
 
-import hashlib
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -33,7 +32,7 @@ from ..settings import LandingReadiness, landing_readiness
 from ..warehouse import quote_identifier, quote_literal, transaction
 from .content_sniff import UnreadableFile, check_parquet, sniff_text
 from .contracts import SourceContract
-from .landing_files import CANDIDATE, WAITING, LandingEntry, landing_entries
+from .landing_files import CANDIDATE, WAITING, LandingEntry, file_sha256, landing_entries
 from .long_lines import LongLine, copy_without, long_lines, may_have_long_line
 from .readers import (
     READERS,
@@ -132,11 +131,6 @@ def ensure_tables(conn: duckdb.DuckDBPyConnection, contract: SourceContract) -> 
             error VARCHAR, load_id VARCHAR, loaded_at TIMESTAMP)
         """
     )
-
-
-def _sha256(path: Path) -> str:
-    with path.open("rb") as handle:
-        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def _first_line(error: Exception) -> str:
@@ -401,7 +395,7 @@ def _read_file(
     """Stage one candidate file's rows; the outcome says what became of it, whatever it holds."""
     relative, path = entry.relative, entry.path
     try:
-        digest = _sha256(path)
+        digest = file_sha256(path)
     except OSError as error:
         return FileOutcome(relative, "unreadable", error=_first_line(error)), None
     fmt = file_format(path)

@@ -55,11 +55,6 @@ def _worker(run: DagsterRun, instance) -> tuple[int, float] | None:  # instance:
     return (event.pid, starts[-1].timestamp) if event is not None and event.pid else None
 
 
-def _worker_pid(run: DagsterRun, instance) -> int | None:
-    found = _worker(run, instance)
-    return found[0] if found else None
-
-
 def _is_the_logged_process(pid: int, logged_at: float, since: float | None = None) -> bool:
     """Whether ``pid`` is still the process that logged at ``logged_at``: alive, not a zombie,
     started before it logged (a process id reused since started later) and, with ``since``,

@@ -15,7 +15,6 @@ re-delivered row is.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import uuid
 from collections import Counter
@@ -23,6 +22,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from ..ingest.landing_files import file_sha256
 from ..settings import DataPaths
 from ..warehouse import connect, transaction
 from .file_erasure import erase_files
@@ -85,11 +85,6 @@ def _stores(paths: DataPaths, receipts: Path) -> list[Path]:
     )
 
 
-def _sha256(path: Path) -> str:
-    with path.open("rb") as handle:
-        return hashlib.file_digest(handle, "sha256").hexdigest()
-
-
 def forget(
     paths: DataPaths, customer_keys: set[str], now: datetime | None = None
 ) -> ErasureReceipt:
@@ -120,7 +115,12 @@ def forget(
             conn.execute(
                 "UPDATE audit.ingested_files SET size_bytes = ?, mtime_ns = ?, sha256 = ? "
                 "WHERE path = ?",
-                [stat.st_size, stat.st_mtime_ns, _sha256(path), relative[len(landing_prefix) :]],
+                [
+                    stat.st_size,
+                    stat.st_mtime_ns,
+                    file_sha256(path),
+                    relative[len(landing_prefix) :],
+                ],
             )
     rewrite_database(paths.warehouse)
 

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 
 import duckdb
 
-from ..ingest.contracts import CONTRACTS, Format
-from ..warehouse import quote_identifier, table_exists
+from ..ingest.contracts import CONTRACTS, CONTRACTS_BY_NAME, Format
+from ..warehouse import quote_identifier, quote_literal, table_exists
 from .tombstones import PHONE_DIGITS, normalise
 
 KEYS_TABLE = "identity.customer_keys"
@@ -40,14 +40,18 @@ class Person:
     # Emails and phones that other customers' records carry too: neither searched nor tombstoned.
     shared: set[tuple[str, str]] = field(default_factory=set)
 
+    def _alternatives(self) -> str:
+        """Every term, escaped, longest first (so a longer id wins over its prefix)."""
+        return "|".join(re.escape(t) for t in sorted(self.terms, key=len, reverse=True))
+
     def pattern(self) -> re.Pattern[str]:
         """One regex matching any term as a whole token (not inside a longer id)."""
-        alternatives = "|".join(re.escape(t) for t in sorted(self.terms, key=len, reverse=True))
+        alternatives = self._alternatives()
         return re.compile(rf"(?<![A-Za-z0-9_])(?:{alternatives})(?![A-Za-z0-9_])")
 
     def sql_pattern(self) -> str:
         """The same for DuckDB's RE2 (no look-behind): the term between non-word characters."""
-        alternatives = "|".join(re.escape(t) for t in sorted(self.terms, key=len, reverse=True))
+        alternatives = self._alternatives()
         return rf"(^|[^A-Za-z0-9_])({alternatives})($|[^A-Za-z0-9_])"
 
 
@@ -178,7 +182,7 @@ def _decision_ids(conn: duckdb.DuckDBPyConnection, customer_keys: set[str]) -> s
 
 def raw_row_filter(contract_name: str, person: Person) -> str | None:
     """SQL predicate for the raw rows of ``person`` in one raw table (None: no column to ask)."""
-    contract = next(c for c in CONTRACTS if c.name == contract_name)
+    contract = CONTRACTS_BY_NAME[contract_name]
     ids = {kind: sorted({v for k, v in person.identifiers if k == kind}) for kind in _KINDS}
     ids["email"] = sorted({normalise("email", v) or "" for v in ids["email"]})
     ids["phone"] = sorted({normalise("phone", v) or "" for v in ids["phone"]})
@@ -201,10 +205,10 @@ def raw_row_filter(contract_name: str, person: Person) -> str | None:
                 if kind in ("email", "phone")
                 else quote_identifier(f.name)
             )
-            values = ", ".join("'" + v.replace("'", "''") + "'" for v in ids[kind])
+            values = ", ".join(quote_literal(v) for v in ids[kind])
             clauses.append(f"{expr} IN ({values})")
     if records:
-        values = ", ".join("'" + v.replace("'", "''") + "'" for v in records)
+        values = ", ".join(quote_literal(v) for v in records)
         clauses.append(f"{quote_identifier(contract.key[0])} IN ({values})")
     if not clauses:
         return None
@@ -212,7 +216,7 @@ def raw_row_filter(contract_name: str, person: Person) -> str | None:
     spared = person.spared.get(contract_name)
     if not spared:
         return matches
-    values = ", ".join("'" + v.replace("'", "''") + "'" for v in sorted(spared))
+    values = ", ".join(quote_literal(v) for v in sorted(spared))
     key = f"CAST({quote_identifier(contract.key[0])} AS VARCHAR)"
     return f"({matches}) AND {key} NOT IN ({values})"
 
@@ -239,7 +243,7 @@ def _add_raw_rows(conn: duckdb.DuckDBPyConnection, person: Person) -> None:
 
 
 def _harvest(table: str, row: dict, person: Person) -> None:
-    contract = next(c for c in CONTRACTS if c.name == table)
+    contract = CONTRACTS_BY_NAME[table]
     for f in contract.fields:
         value = row.get(f.name)
         if value is None or value != value:  # None or NaN

@@ -17,7 +17,7 @@ import dagster as dg
 import pytest
 from dagster import DagsterEventType, DagsterRunStatus
 
-from dagster_project.pipeline.run_launcher import _worker_pid
+from dagster_project.pipeline.run_launcher import _worker
 from dagster_project.settings import REPO_ROOT
 
 pytestmark = pytest.mark.slow
@@ -134,7 +134,7 @@ def test_killed_runs_free_the_pool_for_the_next_run(dagster, tmp_path: Path) -> 
         .dagster_event.event_specific_data.metadata["pid"]
         .value
     )
-    worker = _worker_pid(instance.get_run_by_id(launched), instance)
+    worker, _ = _worker(instance.get_run_by_id(launched), instance)
     writer = launch("write")
     os.kill(worker, signal.SIGKILL)
     killed_at = time.monotonic()

@@ -19,6 +19,7 @@ import pandas as pd
 import pytest
 
 from dagster_project.activation.assets import deliveries
+from dagster_project.cli.demo import WORLD_CLOCK
 from dagster_project.decisioning.assets import next_best_actions
 from dagster_project.demo import WorldConfig
 from dagster_project.ingest.contracts import CONTRACTS, CRM_CUSTOMERS, EMAIL_EVENTS
@@ -51,15 +52,9 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> DataPaths:
             [*ml_assets, next_best_actions, deliveries],
             instance=instance,
             resources=resources_for(paths),
-            # the world's own clock, a simulated day of deliveries: whatever hour the test runs
-            # at, contacts held for quiet hours go out too
-            run_config={
-                "ops": {
-                    "activation__deliveries": {
-                        "config": {"use_decision_clock": True, "simulate_hours": 24}
-                    }
-                }
-            },
+            # the world's own clock, a simulated day of deliveries, as the demo runs them:
+            # whatever hour the test runs at, contacts held for quiet hours go out too
+            run_config={"ops": {op: {"config": c} for op, c in WORLD_CLOCK.items()}},
             raise_on_error=False,
         )
     assert result.success
