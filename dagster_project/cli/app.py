@@ -14,11 +14,13 @@ from .identity import resolve
 from .ingest import ingest, status
 from .models import models_app
 from .privacy import forget
+from .run import run
 from .serve import serve, serve_personalisation
 
 app = typer.Typer(help="journey-orchestrator: customer-journey orchestration as a data platform.")
 app.add_typer(demo_app, name="demo")
 app.add_typer(models_app, name="models")
+app.command("run")(run)
 app.command("ingest")(ingest)
 app.command("status")(status)
 app.command("resolve")(resolve)

@@ -8,7 +8,7 @@ import typer
 from rich.table import Table
 
 from ..settings import MODEL_LABEL_TABLES, DataPaths, data_paths
-from .common import DataDirOption, console
+from .common import DataDirOption, console, narrow_table
 
 models_app = typer.Typer(help="The MLflow model registry: list versions, promote, roll back.")
 MODEL_NAMES = tuple(MODEL_LABEL_TABLES)
@@ -55,8 +55,8 @@ def print_policy_values(paths: DataPaths) -> None:
     if values is None:
         console.print("No demo truth or no contact decided here: nothing to value.")
         return
-    table = Table(
-        title=f"The {values.contacts:,} contacts decided at {values.decided_at[:16]}, "
+    table = narrow_table(
+        f"The {values.contacts:,} contacts decided at {values.decided_at[:16]}, "
         "valued with the demo truth"
     )
     for column in ("per contact", "decided", "best static", "random", "oracle", "room", "x static"):
@@ -76,8 +76,9 @@ def print_policy_values(paths: DataPaths) -> None:
         )
     console.print(table)
     console.print(
-        f"Best static rules: {values.probability.best_static_pair} (probability), "
-        f"{values.value.best_static_pair} (value). Room: the share of random -> oracle captured."
+        f"Best static: {values.probability.best_static_pair} by probability, "
+        f"{values.value.best_static_pair} by value; room: random -> oracle captured.",
+        highlight=False,
     )
 
 
