@@ -22,6 +22,7 @@ WIRING = {
     "resources.py",
     "run_launcher.py",
     "in_process_run.py",
+    "automation.py",
 }
 # Not the pipeline: the simulator and its evaluation, the command line and the benchmark.
 NOT_PIPELINE = ("demo", "cli", "bench")

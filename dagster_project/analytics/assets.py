@@ -4,6 +4,7 @@ import dagster as dg
 
 from ..activation.assets import DELIVERIES
 from ..decisioning.assets import NEXT_BEST_ACTIONS
+from ..pipeline.automation import schedule_status
 from ..resources import WAREHOUSE_POOL, WarehouseResource
 
 GROUP = "analytics"
@@ -52,4 +53,5 @@ nightly_analytics_schedule = dg.ScheduleDefinition(
     cron_schedule="0 6 * * *",
     execution_timezone="UTC",
     description="The report marketing ops read in the morning, from yesterday's data.",
+    default_status=schedule_status(),
 )

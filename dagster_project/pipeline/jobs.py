@@ -38,6 +38,14 @@ pipeline_job = dg.define_asset_job(
     "quality, models, scores, decisions, deliveries and analytics, one step after another.",
 )
 
+refresh_job = dg.define_asset_job(
+    "refresh",
+    selection=dg.AssetSelection.all() - dg.AssetSelection.groups("ingest") - MODEL_TRAINING,
+    executor_def=dg.in_process_executor,
+    description="Everything after ingest, from the raw tables as they are: identity, profile "
+    "and training sets, scores with the current champions, decisions, deliveries, analytics.",
+)
+
 micro_batch_job = dg.define_asset_job(
     "micro_batch",
     # Not in a micro-batch: the training tables, the policy and uplift valuations, and the GX
