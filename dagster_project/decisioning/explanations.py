@@ -121,14 +121,37 @@ def _counts(
     return np.nan_to_num(counts, nan=-1.0)
 
 
-def _reason_words(**ranked: object) -> str:
-    said = []
+_INTENT = re.compile(r"(?P<product>\w+)_intent_(?P<days>\d+)d")
+
+
+def _times(count: object) -> str:
+    return "" if not count > 0 else f" ({count:g} time{'s' if count != 1 else ''})"  # type: ignore[operator]
+
+
+def _reason_words(product: object, **ranked: object) -> str:
+    """The top reasons in words; the offered product named ("offered_intent_30d" -> "interest in
+    mortgages ..."), and two intent windows of one product said once ("interest in mortgages:
+    3 times in the last 30 days, 5 in the last 90")."""
+    codes = []
     for rank in range(TOP_REASONS):
         code, count = ranked[f"code{rank}"], ranked[f"count{rank}"]
-        if code is None:
-            continue
-        times = "" if not count > 0 else f" ({count:g} time{'s' if count != 1 else ''})"  # type: ignore[operator]
-        said.append(reason_in_words(str(code)) + times)
+        if code is not None:
+            code = str(code)
+            if code.startswith("offered_") and product:
+                code = f"{product}{code.removeprefix('offered')}"
+            codes.append((code, count))
+    intents = [(_INTENT.fullmatch(c), n) for c, n in codes]
+    if len(codes) == 2 and all(m for m, _ in intents):
+        (first, n1), (second, n2) = intents
+        if first["product"] == second["product"] and n1 > 0 and n2 > 0:  # type: ignore[index, operator]
+            topic = reason_in_words(f"{first['product']}_intent_1d").removesuffix(  # type: ignore[index]
+                " in the last 1 days"
+            )
+            return (
+                f"{topic}: {n1:g} time{'s' if n1 != 1 else ''} in the last {first['days']} days, "  # type: ignore[index, str-format]
+                f"{n2:g} in the last {second['days']} days"  # type: ignore[index, str-format]
+            )
+    said = [reason_in_words(code) + _times(count) for code, count in codes]
     return _join(said) if said else ""
 
 
@@ -137,7 +160,7 @@ def reason_phrases(plan: pd.DataFrame, customers: pd.DataFrame) -> Phrases:
     lists = _list_column(plan["reason_codes"])
     rows = pd.Index(customers["customer_key"]).get_indexer(plan["customer_key"])
     products = plan["product"].to_numpy(dtype=object)
-    columns: dict[str, Sequence] = {}
+    columns: dict[str, Sequence] = {"product": products}
     for rank in range(TOP_REASONS):
         codes = _nth(lists, rank)
         columns[f"code{rank}"] = codes
