@@ -61,6 +61,8 @@ NUMERIC = ("count", "number", "percent", "points")
 def _class(column: Column) -> str:
     if column.wide:
         return ' class="wide"'
+    if column.kind == "when":
+        return ' class="when"'
     return ' class="num"' if column.kind in NUMERIC else ""
 
 

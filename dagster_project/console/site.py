@@ -82,7 +82,7 @@ def _empty(text: str) -> str:
 PLAN_COLUMNS = (
     Column("customer_key", "Customer"),
     Column("action", "Action", "label", filter=True),
-    Column("offer_id", "Offer", filter=True),
+    Column("offer_id", "Offer", "label", filter=True),
     Column("channel", "Channel", "label", filter=True),
     Column("scheduled_at", "When (UTC)", "when"),
     Column("response_score", "Response", "percent"),
@@ -125,7 +125,7 @@ HELD_COLUMNS = (
     Column("customer_key", "Customer"),
     Column("rule", "Rule", filter=True),
     Column("action", "Action", "label", filter=True),
-    Column("offer_id", "Offer", filter=True),
+    Column("offer_id", "Offer", "label", filter=True),
     Column("channel", "Channel", "label"),
     Column("scheduled_at", "Goes out (UTC)", "when"),
     Column("explanation", "Why", wide=True),
@@ -232,7 +232,7 @@ def deliveries_page(data: ConsoleData) -> tuple[str, int]:
             (
                 Column("customer_key", "Customer"),
                 Column("channel", "Channel", "label", filter=True),
-                Column("offer", "Offer", filter=True),
+                Column("offer", "Offer", "label", filter=True),
                 Column("state", "State", "label", filter=True),
                 Column("attempts", "Attempts", "count"),
                 Column("next_attempt_at", "Next attempt (UTC)", "when"),
@@ -246,7 +246,7 @@ def deliveries_page(data: ConsoleData) -> tuple[str, int]:
 # Campaign results ---------------------------------------------------------------------------
 
 RESULT_COLUMNS = (
-    Column("offer", "Offer", filter=True),
+    Column("offer", "Offer", "label", filter=True),
     Column("channel", "Channel", "label", filter=True),
     Column("treated_n", "Treated", "count"),
     Column("treated_rate", "Treated rate", "percent"),

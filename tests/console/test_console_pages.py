@@ -127,6 +127,15 @@ def _open(page: Page, served: Console, name: str) -> None:
     page.wait_for_load_state("networkidle")
 
 
+def _shoot(page: Page, name: str, show: str | None = None) -> None:
+    """A 1280x800 screenshot: the top of the page, or with ``show`` (a selector) in view."""
+    if show is None:
+        page.evaluate("window.scrollTo(0, 0)")
+    else:
+        page.locator(show).evaluate("e => e.closest('section').scrollIntoView()")
+    page.screenshot(path=str(SHOTS / f"{name}.png"))
+
+
 def test_every_page_shows_the_warehouse_in_words_charts_and_filters(served: Console) -> None:
     assert CHROMIUM, "Debian's chromium is needed (.ci/run installs it)"
     SHOTS.mkdir(parents=True, exist_ok=True)
@@ -166,8 +175,9 @@ def test_every_page_shows_the_warehouse_in_words_charts_and_filters(served: Cons
             assert float(first.get_attribute("data-sort")) == pytest.approx(
                 contacts["priority"].max()
             )
+            _shoot(page, "plan-table", "#plan")  # the contacts, highest value first
             page.select_option("select[data-table=plan][data-column=action]", "")
-            page.screenshot(path=str(SHOTS / "plan.png"))
+            _shoot(page, "plan")
             assert page.evaluate("document.documentElement.scrollWidth") <= 1280
 
             # Held back: the page's counts per rule are the warehouse's.
@@ -192,7 +202,7 @@ def test_every_page_shows_the_warehouse_in_words_charts_and_filters(served: Cons
             expect(page.locator("#held-chart .main-svg").first).to_be_visible()
             page.select_option("select[data-table=held][data-column=rule]", "control group")
             assert _shown(page, "held") == shown["control group"]
-            page.screenshot(path=str(SHOTS / "held_back.png"))
+            _shoot(page, "held_back")
 
             # Deliveries: the failing SMS gateway shows, per channel, with its reason.
             _open(page, served, "deliveries")
@@ -213,7 +223,7 @@ def test_every_page_shows_the_warehouse_in_words_charts_and_filters(served: Cons
             reasons = page.locator("#delivery-reasons").inner_text()
             assert str(failed_sms["last_error"].iloc[0]) in reasons
             expect(page.locator("#deliveries-chart .main-svg").first).to_be_visible()
-            page.screenshot(path=str(SHOTS / "deliveries.png"))
+            _shoot(page, "deliveries")
 
             # Campaign results: incrementality against the control group, with its interval.
             _open(page, served, "results")
@@ -225,7 +235,7 @@ def test_every_page_shows_the_warehouse_in_words_charts_and_filters(served: Cons
             )
             assert re.search(r"\d+\.\d%", page.locator("#results").inner_text())
             expect(page.locator("#results-chart .main-svg").first).to_be_visible()
-            page.screenshot(path=str(SHOTS / "results.png"))
+            _shoot(page, "results")
 
             # Journeys and funnels: one linear funnel per product with its drop-off.
             _open(page, served, "journeys")
@@ -236,10 +246,10 @@ def test_every_page_shows_the_warehouse_in_words_charts_and_filters(served: Cons
             assert "dropped" in funnels.first.inner_text()
             worst = steps[steps["step"] != "aware"]["conversion_from_previous"].min()
             assert f"{1 - worst:.1%} dropped" in page.locator(".funnels").inner_text()
-            page.screenshot(path=str(SHOTS / "journeys.png"))
+            _shoot(page, "journeys")
 
             _open(page, served, "index")
-            page.screenshot(path=str(SHOTS / "index.png"))
+            _shoot(page, "index")
         finally:
             browser.close()
     assert not errors
