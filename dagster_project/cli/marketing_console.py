@@ -33,7 +33,11 @@ def open_console(
         with connect(paths.warehouse, read_only=True) as conn:
             site = build_console(conn, paths.root, datetime.now(UTC))
         console.print(f"Built the console for decision date {site.decision_date or '-'}")
-    server = console_server(folder, port=port)
+    try:
+        server = console_server(folder, port=port)
+    except OSError as error:  # e.g. the port is taken
+        console.print(f"[red]Cannot serve on 127.0.0.1:{port}:[/red] {error.strerror or error}")
+        raise typer.Exit(1) from None
     console.print(f"Console on {url_of(server)} (Ctrl-C to stop)", soft_wrap=True)
     try:
         server.serve_forever()

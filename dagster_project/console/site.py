@@ -419,10 +419,23 @@ def overview_page(data: ConsoleData) -> str:
     items = "".join(
         f'<li><a href="{f}">{escape(t)}</a>: {links[f]}</li>' for f, t in PAGES if f in links
     )
-    customers = int(actions.sum()) if len(actions) else 0
-    return (
-        f"<p>{fmt.count(customers)} decision rows on this date.</p><ul class='pages'>{items}</ul>"
+    effects = data.analytics.get("incrementality", pd.DataFrame())
+    overall = effects[effects["offer"] == "all"] if len(effects) else effects
+    cards = figures(
+        [
+            ("decisions", fmt.count(int(actions.sum()) if len(actions) else 0), "decision rows"),
+            ("contacts", fmt.count(actions.get("contact", 0)), "contacts"),
+            ("held-back", fmt.count(_rows(data.held_back)), "held back or deferred"),
+            ("delivered", fmt.count(delivered), "delivered"),
+            ("failed", fmt.count(failed), "failed or dead letters"),
+            (
+                "uplift",
+                fmt.points(overall["uplift"].iloc[0]) if len(overall) else fmt.DASH,
+                "uplift over the control group",
+            ),
+        ]
     )
+    return f"{cards}<ul class='pages'>{items}</ul>"
 
 
 def build_site(data: ConsoleData, folder: Path, built_at: datetime) -> ConsoleSite:
