@@ -29,6 +29,9 @@ def open_console(
     paths = paths_for(data_dir)
     folder = console_folder(paths.root)
     if build or not (folder / "index.html").exists():
+        if not paths.warehouse.exists():
+            console.print(f"[red]No warehouse at {paths.warehouse}:[/red] run `make demo` first")
+            raise typer.Exit(1)
         # A short read-only connection, closed before serving: the server never holds the file.
         with connect(paths.warehouse, read_only=True) as conn:
             site = build_console(conn, paths.root, datetime.now(UTC))

@@ -298,7 +298,8 @@ def results_page(data: ConsoleData) -> tuple[str, int]:
         "Incrementality per offer and channel",
         "An application for the offer's product within 14 days of the decision, treated "
         "customers against the global control group (who were held out), with 95% Newcombe "
-        "intervals. An interval that spans 0 cannot tell the campaign from no campaign yet.",
+        "intervals, over every decision so far (as the latest journey analytics run measured "
+        "them). An interval that spans 0 cannot tell the campaign from no campaign yet.",
         table("results", effects, RESULT_COLUMNS),
     )
     return body, len(effects)
