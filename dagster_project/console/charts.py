@@ -71,7 +71,13 @@ def uplift_intervals(effects: pd.DataFrame, chart_id: str) -> str:
 
     shown = effects.dropna(subset=["uplift"])
     names = [
-        f"{o} · {label(str(c))}" for o, c in zip(shown["offer"], shown["channel"], strict=True)
+        "all offers and channels" if o == "all" else f"{o} · {label(str(c))}"
+        for o, c in zip(shown["offer"], shown["channel"], strict=True)
+    ]
+    # Green: more conversions than control, red: fewer, grey: not told apart from no effect.
+    colours = [
+        ("#1b7f3b" if u > 0 else "#b42318") if s else "#6e7781"
+        for u, s in zip(shown["uplift"], shown["significant"], strict=True)
     ]
     uplift = shown["uplift"] * 100
     figure = go.Figure(
@@ -81,7 +87,7 @@ def uplift_intervals(effects: pd.DataFrame, chart_id: str) -> str:
             mode="markers",
             marker={
                 "size": 10,
-                "color": ["#1b7f3b" if s else "#555" for s in shown["significant"]],
+                "color": colours,
             },
             error_x={
                 "type": "data",
