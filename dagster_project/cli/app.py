@@ -12,6 +12,7 @@ from .common import console
 from .demo import demo_app
 from .identity import resolve
 from .ingest import ingest, status
+from .marketing_console import open_console
 from .models import models_app
 from .privacy import forget
 from .run import run
@@ -28,6 +29,7 @@ app.command("serve")(serve)
 app.command("serve-personalisation")(serve_personalisation)
 app.command("bench")(bench)
 app.command("forget")(forget)
+app.command("console")(open_console)
 
 
 def main() -> None:
