@@ -49,3 +49,8 @@ def narrow_table(title: str) -> Table:
     return Table(
         title=title, box=box.SIMPLE_HEAD, show_edge=False, padding=(0, 1), title_justify="left"
     )
+
+
+def print_path(label: str, path: Path) -> None:
+    """``label path`` on one line, the path never folded (a path cut in two cannot be pasted)."""
+    console.print(f"{label} {path}", highlight=False, soft_wrap=True)

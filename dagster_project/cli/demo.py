@@ -9,7 +9,14 @@ from typing import Annotated
 import typer
 
 from ..settings import SCORES_TABLE, DataPaths
-from .common import DataDirOption, console, narrow_table, paths_for, progress_bar
+from .common import (
+    DataDirOption,
+    console,
+    narrow_table,
+    paths_for,
+    print_path,
+    progress_bar,
+)
 from .models import print_policy_values
 from .run import execute_pipeline, print_run
 from .tool_output import ToolLog, new_log_path
@@ -35,10 +42,13 @@ def _generate(paths: DataPaths, customers: int, days: int, seed: int) -> None:
         summary = generate_world(paths, config, progress=report)
         progress.update(task, description="demo world written", completed=1.0)
     console.print(
-        f"{summary.persons:,} people in {summary.households:,} shared households, "
+        f"{summary.persons:,} people ({summary.households:,} shared households), "
         f"{summary.crm_records:,} CRM records, {sum(summary.rows.values()):,} rows in "
-        f"{summary.files} landing files under {summary.landing} (truth in {summary.truth})"
+        f"{summary.files} files",
+        highlight=False,
     )
+    print_path("landing files in", summary.landing)
+    print_path("truth (for evaluation only) in", summary.truth)
 
 
 @demo_app.command("generate")
@@ -98,14 +108,18 @@ def demo_run(
             success = run_closed_loop(paths, log, loop_days, seed)
         _print_attribution_check(paths)
     log.print_summary()
+    console.print("[bold]Where to look[/bold]")
     console.print(
-        f"[bold]Where to look[/bold]\n"
-        f"  Dagster UI  make dev, then http://127.0.0.1:3000/runs (re-execute from there)\n"
-        f"  MLflow UI   make mlflow, then http://127.0.0.1:5000; or journey models list\n"
-        f"  warehouse   {paths.warehouse}: raw, audit.quarantine,\n"
-        f"              identity, marts, {SCORES_TABLE}, decisioning, activation\n"
-        f"  analytics   {paths.root / 'analytics' / 'report.html'}\n"
-        f"  next        .venv/bin/journey status, or journey run on new landing files\n",
+        "  Dagster UI  make dev, then http://127.0.0.1:3000/runs (re-execute from there)\n"
+        "  MLflow UI   make mlflow, then http://127.0.0.1:5000; or journey models list\n"
+        "  console     journey console, then http://127.0.0.1:8050 (plan, results)\n"
+        "  next        .venv/bin/journey status, or journey run on new landing files",
+        highlight=False,
+    )
+    print_path("  warehouse  ", paths.warehouse)
+    console.print(
+        f"              raw, audit.quarantine, identity, marts, {SCORES_TABLE},\n"
+        "              decisioning, activation, analytics",
         highlight=False,
     )
     if not success:

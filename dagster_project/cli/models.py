@@ -76,8 +76,9 @@ def print_policy_values(paths: DataPaths) -> None:
         )
     console.print(table)
     console.print(
-        f"Best static: {values.probability.best_static_pair} by probability, "
-        f"{values.value.best_static_pair} by value; room: random -> oracle captured.",
+        f"Best static (one offer/channel for all): {values.probability.best_static_pair} by "
+        f"probability, {values.value.best_static_pair} by value\n"
+        "room: the share of the way from random to the oracle captured",
         highlight=False,
     )
 

@@ -30,6 +30,7 @@ _STEP_WORDS = {
     "decisioning": "decisions",
     "activation": "deliveries",
     "analytics": "analytics",
+    "console": "console",
 }
 
 
@@ -78,8 +79,8 @@ def print_run(paths: DataPaths, run: PipelineRun, retrained: bool = True) -> Non
         f"Dagster run {run.run_id[:8]} of job pipeline {verdict}: {len(run.steps)} of "
         f"{run.step_count} steps in {run.seconds:.0f} s"
     )
-    for line in stage_summary(paths, retrained):
-        console.print(f"  {line}", highlight=False)
+    for line in stage_summary(paths, retrained):  # each fits 80 columns but for a path
+        console.print(f"  {line}", highlight=False, soft_wrap=True)
     for step, message in run.failed_steps.items():
         console.print(f"[red]  step {step_in_words(step)} failed: {message[:300]}[/red]")
     for check in run.failed_checks:

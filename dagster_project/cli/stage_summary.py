@@ -30,7 +30,9 @@ def stage_summary(paths: DataPaths, retrained: bool = True) -> list[str]:
     lines.insert(min(3, len(lines)), _models_line(paths, retrained))
     report = paths.root / "analytics" / "report.html"
     if report.exists():
-        lines.append(_line("analytics", f"{report}"))
+        lines.append(_line("analytics", f"report in {report}"))
+    if (paths.root / "console" / "index.html").exists():
+        lines.append(_line("console", "pages built: journey console serves them"))
     return lines
 
 

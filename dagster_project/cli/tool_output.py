@@ -44,9 +44,8 @@ class ToolLog:
         count = sum(self.warnings.values())
         lines = ["Tools' output (dbt, MLflow, Splink, Dagster's logs) is in", f"  {self.path}"]
         if count:
-            lines.append(
-                f"  {count:,} warnings from dbt, MLflow, Splink or Dagster; most frequent:"
-            )
+            kind = "warning" if count == 1 else "warnings"
+            lines.append(f"  with {count:,} {kind}; the most frequent:")
             lines += [f"  {n:>4} x {text[:66]}" for text, n in self.warnings.most_common(most)]
         return lines
 
