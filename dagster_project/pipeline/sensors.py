@@ -32,10 +32,12 @@ EVENT_SOURCES = (
     request_job=refresh_job,
     minimum_interval_seconds=5,
     default_status=sensor_status(),
-    description="After each successful ingest, refresh identity, the profile, scores, decisions "
-    "and deliveries (one refresh waiting to start covers any number of ingests).",
+    description="After each ingest that loaded new rows, refresh identity, the profile, scores, "
+    "decisions and deliveries (one refresh waiting to start covers any number of ingests).",
 )
 def refresh_after_ingest(context: dg.RunStatusSensorContext) -> dg.RunRequest | dg.SkipReason:
+    if not rows_loaded(context.instance, context.dagster_run.run_id):
+        return dg.SkipReason("the ingest loaded no new rows: nothing to refresh")
     waiting = context.instance.get_runs(
         filters=dg.RunsFilter(
             job_name=refresh_job.name,
@@ -49,6 +51,15 @@ def refresh_after_ingest(context: dg.RunStatusSensorContext) -> dg.RunRequest | 
         run_key=f"refresh-after:{context.dagster_run.run_id}",
         tags={"journey/trigger": "refresh_after_ingest"},
     )
+
+
+def rows_loaded(instance: dg.DagsterInstance, run_id: str) -> int:
+    """The rows an ingest run loaded, from its materializations' ``rows_loaded``."""
+    total = 0
+    for entry in instance.all_logs(run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION):
+        loaded = entry.asset_materialization.metadata.get("rows_loaded")
+        total += int(loaded.value) if loaded is not None else 0
+    return total
 
 
 @dg.sensor(

@@ -53,27 +53,41 @@ def test_automation_runs_by_default_only_when_switched_on() -> None:
     assert set(on) == set(off)
 
 
-def test_a_waiting_refresh_covers_the_next_ingest(tmp_path: Path) -> None:
+def test_a_refresh_follows_an_ingest_of_new_rows_only_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from dagster_project.ingest.assets import ingest_job
     from dagster_project.pipeline.jobs import refresh_job
     from dagster_project.pipeline.sensors import refresh_after_ingest
 
-    with dg.instance_for_test(temp_dir=str(tmp_path)) as instance:
-        ingest = instance.create_run_for_job(
-            _job(ingest_job.name), status=dg.DagsterRunStatus.SUCCESS
-        )
-        context = dg.build_run_status_sensor_context(
-            sensor_name=refresh_after_ingest.name,
-            dagster_instance=instance,
-            dagster_run=ingest,
-            dagster_event=_success_event(ingest),
-        )
-        request = refresh_after_ingest(context)
+    monkeypatch.setenv("JOURNEY_DATA_DIR", str(tmp_path / "data"))
+    write_landing(tmp_path / "data" / "landing")
+    with dg.instance_for_test() as instance:
+
+        def evaluate(run_id: str) -> dg.RunRequest | dg.SkipReason:
+            run = instance.get_run_by_id(run_id)
+            context = dg.build_run_status_sensor_context(
+                sensor_name=refresh_after_ingest.name,
+                dagster_instance=instance,
+                dagster_run=run,
+                dagster_event=_success_event(run),
+            )
+            return refresh_after_ingest(context)
+
+        def ingest() -> str:
+            result = _job(ingest_job.name).execute_in_process(instance=instance)
+            assert result.success
+            return result.run_id
+
+        first = ingest()
+        request = evaluate(first)
         assert isinstance(request, dg.RunRequest)
-        assert request.run_key == f"refresh-after:{ingest.run_id}"
-        # A refresh not started yet (queued, or created and not launched) covers this ingest.
+        assert request.run_key == f"refresh-after:{first}"
+        # Nothing new landed: the next ingest loads nothing and asks for no refresh.
+        assert isinstance(evaluate(ingest()), dg.SkipReason)
+        # A refresh not started yet (queued, or created and not launched) covers new rows too.
         instance.create_run_for_job(_job(refresh_job.name), status=dg.DagsterRunStatus.NOT_STARTED)
-        assert isinstance(refresh_after_ingest(context), dg.SkipReason)
+        assert "has not started yet" in evaluate(first).skip_message
 
 
 def _job(name: str) -> dg.JobDefinition:
