@@ -1,7 +1,8 @@
 """A landing folder written by hand, the way a new user's first export looks: a few customers
 (two of them share a household's address and phone), their products, a week of web visits with
 logins, calls, emails with repeat opens and one application; no advisor notes and no messaging
-provider at all. Nothing here comes from the demo world's generator."""
+provider at all. Nothing here comes from the demo world's generator. Also the environment of the
+`journey` and Dagster processes the tests run on such a folder."""
 
 from __future__ import annotations
 
@@ -70,3 +71,19 @@ def write_landing(landing: Path) -> dict[str, int]:
         table = "__".join(name.split("/")[:2])
         rows[table] = len(text.strip().splitlines()) - (0 if name.endswith(".jsonl") else 1)
     return rows
+
+
+def pipeline_env(root: Path, **settings: str) -> dict[str, str]:
+    """The environment of a `journey` or Dagster process on ``root/data`` with its own instance
+    (``root/dagster_home``, the shipped instance config) and the embedded MLflow store."""
+    import os
+    import shutil
+
+    from dagster_project.settings import REPO_ROOT
+
+    home = root / "dagster_home"
+    home.mkdir(exist_ok=True)
+    shutil.copy(REPO_ROOT / "dagster_instance.yaml", home / "dagster.yaml")
+    env = os.environ | {"DAGSTER_HOME": str(home), "JOURNEY_DATA_DIR": str(root / "data")}
+    env.pop("MLFLOW_TRACKING_URI", None)
+    return env | settings

@@ -5,7 +5,6 @@ decides; off, the same sensors and schedules are listed but stopped (issue 17: a
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -16,7 +15,7 @@ import duckdb
 import pytest
 
 from dagster_project.settings import REPO_ROOT
-from tests.pipeline.hand_made_landing import write_landing
+from tests.pipeline.hand_made_landing import pipeline_env, write_landing
 from tests.pipeline.test_killed_run import BIN, wait_for
 
 AUTOMATED = {
@@ -107,14 +106,7 @@ def test_landed_files_are_ingested_refreshed_and_decided_with_no_one_launching(
     tmp_path: Path,
 ) -> None:
     data, home = tmp_path / "data", tmp_path / "dagster_home"
-    home.mkdir()
-    shutil.copy(REPO_ROOT / "dagster_instance.yaml", home / "dagster.yaml")
-    env = os.environ | {
-        "DAGSTER_HOME": str(home),
-        "JOURNEY_DATA_DIR": str(data),
-        "JOURNEY_AUTOMATION": "on",
-    }
-    env.pop("MLFLOW_TRACKING_URI", None)
+    env = pipeline_env(tmp_path, JOURNEY_AUTOMATION="on")
     instance = dg.DagsterInstance.from_config(str(home))
     instance.get_runs(limit=1)  # create the stores before the daemon's processes race to
     write_landing(data / "landing")

@@ -4,15 +4,14 @@ to the log file it names (issue 17: quiet, informative commands)."""
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
 from dagster_project.settings import REPO_ROOT
+from tests.pipeline.hand_made_landing import pipeline_env
 from tests.pipeline.test_killed_run import BIN
 
 pytestmark = pytest.mark.slow
@@ -25,14 +24,10 @@ TOOL_LINES = re.compile(
 
 
 def test_the_demo_prints_at_most_80_lines_in_80_columns(tmp_path: Path) -> None:
-    home = tmp_path / "dagster_home"
-    home.mkdir()
-    shutil.copy(REPO_ROOT / "dagster_instance.yaml", home / "dagster.yaml")
-    env = os.environ | {"DAGSTER_HOME": str(home), "COLUMNS": "80"}
-    env.pop("MLFLOW_TRACKING_URI", None)
+    env = pipeline_env(tmp_path, COLUMNS="80")
     demo = subprocess.run(
         [BIN / "journey", "demo", "run", "--customers", "600", "--days", "64", "--loop-days", "1"],
-        env=env | {"JOURNEY_DATA_DIR": str(tmp_path / "data")},
+        env=env,
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import signal
 import socket
 import subprocess
@@ -22,7 +21,7 @@ import duckdb
 import pytest
 
 from dagster_project.settings import REPO_ROOT
-from tests.pipeline.hand_made_landing import write_landing
+from tests.pipeline.hand_made_landing import pipeline_env, write_landing
 from tests.pipeline.test_killed_run import BIN, wait_for
 
 pytestmark = pytest.mark.slow
@@ -40,14 +39,7 @@ def hand_made(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     root = tmp_path_factory.mktemp("hand-made")
     data, home = root / "data", root / "dagster_home"
     declared = write_landing(data / "landing")
-    home.mkdir()
-    shutil.copy(REPO_ROOT / "dagster_instance.yaml", home / "dagster.yaml")
-    env = os.environ | {
-        "DAGSTER_HOME": str(home),
-        "JOURNEY_DATA_DIR": str(data),
-        "COLUMNS": "80",
-    }
-    env.pop("MLFLOW_TRACKING_URI", None)
+    env = pipeline_env(root, COLUMNS="80")
     run = subprocess.run(
         [BIN / "journey", "run", "--data-dir", data],
         env=env,
