@@ -5,6 +5,7 @@ import dagster as dg
 from ..activation.assets import DELIVERIES
 from ..decisioning.assets import NEXT_BEST_ACTIONS
 from ..resources import WAREHOUSE_POOL, WarehouseResource
+from ..settings import MARKETING_OPS
 
 GROUP = "analytics"
 JOURNEY_ANALYTICS = dg.AssetKey(["analytics", "journey_analytics"])
@@ -15,6 +16,7 @@ JOURNEY_ANALYTICS = dg.AssetKey(["analytics", "journey_analytics"])
     group_name=GROUP,
     pool=WAREHOUSE_POOL,
     kinds={"duckdb", "pandas"},
+    owners=[MARKETING_OPS],
     deps=[dg.AssetKey(["marts", "fct_interactions"]), NEXT_BEST_ACTIONS, DELIVERIES],
     description="Paths, funnels, friction points, seven attribution models, incrementality "
     "against the control group and, in the demo world, attribution checked against the causal "

@@ -4,7 +4,8 @@ import json
 import os
 import shutil
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import timedelta
 from functools import cached_property
 from importlib.metadata import version
 from pathlib import Path
@@ -23,9 +24,31 @@ DBT_RUNS_KEPT = 20  # dbt target folders kept under <data>/dbt_runs, newest firs
 PARTIAL_PARSE = "partial_parse.msgpack"
 
 
+# The marts are rebuilt by every micro-batch and at least nightly: a day and a bit without a
+# build means the nightly run did not happen (warn at a day, fail two hours later).
+MARTS_FRESHNESS = dg.FreshnessPolicy.time_window(
+    fail_window=timedelta(hours=26), warn_window=timedelta(hours=24)
+)
+
+
 class ProfileTranslator(DagsterDbtTranslator):
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
         return GROUP
+
+    def get_owners(self, dbt_resource_props: Mapping[str, Any]) -> Sequence[str] | None:
+        # dbt says who owns each model (`meta.owner`, by folder in dbt_project.yml), so dbt docs
+        # and Dagster show the same team.
+        meta = dbt_resource_props.get("config", {}).get("meta") or dbt_resource_props.get("meta")
+        owner = (meta or {}).get("owner")
+        return [owner] if owner else super().get_owners(dbt_resource_props)
+
+    def get_asset_spec(
+        self, manifest: Mapping[str, Any], unique_id: str, project: DbtProject | None
+    ) -> dg.AssetSpec:
+        spec = super().get_asset_spec(manifest, unique_id, project)
+        if spec.key.path[0] == "marts":
+            return spec.replace_attributes(freshness_policy=MARTS_FRESHNESS)
+        return spec
 
 
 class ProfileConfig(dg.Config):
