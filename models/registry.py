@@ -114,7 +114,7 @@ def gate_comparison(tags: Mapping[str, str]) -> str:
         return ""
     champion = tags.get("gate.champion_version")
     if decision == "first_champion":
-        return "no champion to compare with"
+        return "no champion yet"
     if decision == "champion_not_comparable":
         return f"v{champion} could not score the holdout"
     metric, margin = tags["gate.metric"], float(tags["gate.margin"])
