@@ -42,14 +42,42 @@ def downstream_of(check_name: str, result: dg.ExecuteInProcessResult) -> set[str
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> DataPaths:
+def world_build(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[DataPaths, dg.ExecuteInProcessResult]:
     paths, result = build_world(
         tmp_path_factory.mktemp("profile-world"), WorldConfig(customers=1200, days=30, seed=7)
     )
     assert result.success
     assert materialized(result) >= MARTS
     assert not failed_checks(result)
-    return paths
+    return paths, result
+
+
+@pytest.fixture(scope="module")
+def world(world_build: tuple[DataPaths, dg.ExecuteInProcessResult]) -> DataPaths:
+    return world_build[0]
+
+
+def test_every_model_materializes_with_its_column_schema_and_lineage(
+    world_build: tuple[DataPaths, dg.ExecuteInProcessResult],
+) -> None:
+    result = world_build[1]
+    metadata = {
+        e.asset_key.to_user_string(): e.materialization.metadata
+        for e in result.get_asset_materialization_events()
+    }
+    dim = metadata["marts/dim_customer"]
+    types = {c.name: c.type for c in dim["dagster/column_schema"].schema.columns}
+    assert types["customer_key"] == "VARCHAR" and types["consent_email"] == "BOOLEAN"
+    lineage = dim["dagster/column_lineage"].lineage.deps_by_column
+    assert {d.asset_key.to_user_string() for d in lineage["customer_key"]} == {
+        "intermediate/int_identity_map"
+    }
+    # Every model carries both, down to the staging views over the raw tables.
+    for key, values in metadata.items():
+        assert "dagster/column_schema" in values, key
+        assert "dagster/column_lineage" in values, key
 
 
 def test_every_dbt_test_is_an_asset_check_and_marts_are_filled(world: DataPaths) -> None:
