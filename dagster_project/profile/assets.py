@@ -5,6 +5,8 @@ import os
 import shutil
 import sys
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import timedelta
 from functools import cached_property
 from importlib.metadata import version
@@ -54,6 +56,10 @@ class ProfileTranslator(DagsterDbtTranslator):
 class ProfileConfig(dg.Config):
     as_of: str | None = None  # build features and stages as of this UTC timestamp
     full_refresh: bool = False  # rebuild incremental models from scratch
+    # Each model's column schema and lineage read from the warehouse after dbt exits: about
+    # 15 s on a full build. Unset: only when every model is built (nightly, a demo run, the
+    # UI's "materialize all"), not in a micro-batch's subset, whose latency it would double.
+    column_metadata: bool | None = None
 
 
 @dbt_assets(
@@ -77,15 +83,35 @@ def profile_models(
     if config.full_refresh:
         args.append("--full-refresh")
     target = dbt_run_folder(warehouse.paths.root, context.run.run_id)
-    # Column schema (the warehouse's real types) and column lineage (sqlglot on the compiled SQL)
-    # on every model's materialization. With DuckDB, dagster-dbt waits for dbt to exit, and so
-    # to release the warehouse, before its adapter reads the columns.
+    if not _reads_columns(context, config):
+        with _no_adapter():  # nothing reads the columns: no adapter to open
+            invocation = dbt.cli(args, context=context, target_path=target)
+        yield from invocation.stream()
+        return
     invocation = dbt.cli(args, context=context, target_path=target)
+    # Column schema (the warehouse's types) and column lineage (sqlglot on the compiled SQL) on
+    # every model's materialization. With DuckDB, dagster-dbt waits for dbt to exit, and so to
+    # release the warehouse, before its adapter reads the columns.
     try:
         events = invocation.stream().fetch_column_metadata()
         yield from (_duckdb_type_names(event) for event in events)
     finally:
         _close_adapter(invocation.adapter)
+
+
+def _reads_columns(context: dg.AssetExecutionContext, config: ProfileConfig) -> bool:
+    if config.column_metadata is not None:
+        return config.column_metadata
+    return set(context.selected_asset_keys) == set(context.assets_def.keys)
+
+
+@contextmanager
+def _no_adapter() -> Iterator[None]:
+    token = _OPEN_ADAPTER.set(False)
+    try:
+        yield
+    finally:
+        _OPEN_ADAPTER.reset(token)
 
 
 def _close_adapter(adapter: Any) -> None:
@@ -146,18 +172,27 @@ def _modified(path: Path) -> float:
         return 0.0
 
 
+# Whether dbt.cli opens a dbt adapter in this process (profile_models says no when it reads
+# no columns).
+_OPEN_ADAPTER: ContextVar[bool] = ContextVar("open_dbt_adapter", default=True)
+
+
 class LocalDbtCliResource(DbtCliResource):
-    """dbt Core installed beside this Python, invoked without asking it for its version.
+    """dbt Core installed beside this Python, invoked without two costs a micro-batch pays each run.
 
     On every run dagster-dbt asks the executable for its version (a `dbt --version` subprocess,
-    about 3 s here). The executable is the dbt-core of this environment, so its version is the
-    installed package's. (The dbt adapter dagster-dbt opens in the run's process, about 1.2 s,
-    is what reads each model's columns for the column schema and lineage.)
+    about 3 s here) and opens a dbt adapter in the run's own process (about 1.2 s), which it
+    uses only to fetch row counts and column metadata. The executable is the dbt-core of this
+    environment, so its version is the installed package's; and the adapter is opened only when
+    the columns are read (``ProfileConfig.column_metadata``).
     """
 
     @cached_property
     def _cli_version(self) -> Version:
         return Version(version("dbt-core"))
+
+    def _initialize_dbt_core_adapter(self, args: Any) -> Any:
+        return super()._initialize_dbt_core_adapter(args) if _OPEN_ADAPTER.get() else None
 
 
 def dbt_resource() -> DbtCliResource:

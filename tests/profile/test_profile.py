@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import dagster as dg
@@ -10,6 +11,7 @@ import pytest
 
 from dagster_project.definitions import defs
 from dagster_project.demo import WorldConfig
+from dagster_project.profile.dbt_project import manifest_path
 from dagster_project.settings import DataPaths
 from dagster_project.warehouse import connect
 from tests.worlds import build_profile, build_world, copy_world, truncate_raw
@@ -78,6 +80,37 @@ def test_every_model_materializes_with_its_column_schema_and_lineage(
     for key, values in metadata.items():
         assert "dagster/column_schema" in values, key
         assert "dagster/column_lineage" in values, key
+
+
+def test_a_build_told_not_to_reads_no_columns(world: DataPaths, tmp_path: Path) -> None:
+    # As a micro-batch's subset does by default: its latency would double.
+    result = build_profile(copy_world(world, tmp_path / "copy"), column_metadata=False)
+    assert result.success
+    for event in result.get_asset_materialization_events():
+        assert "dagster/column_lineage" not in event.materialization.metadata
+
+
+def test_declared_column_types_are_the_warehouse_types(world: DataPaths) -> None:
+    """The yml's data_type (what Dagster shows before a build) says what dbt builds."""
+    manifest = json.loads(manifest_path().read_text())
+    with connect(world.warehouse, read_only=True) as conn:
+        built = {
+            (schema, table, column): data_type
+            for schema, table, column, data_type in conn.execute(
+                "SELECT table_schema, table_name, column_name, data_type "
+                "FROM information_schema.columns"
+            ).fetchall()
+        }
+    declared = 0
+    for node in manifest["nodes"].values():
+        if node["resource_type"] != "model":
+            continue
+        for column in node["columns"].values():
+            assert column.get("data_type"), f"{node['name']}.{column['name']} has no data_type"
+            where = (node["schema"], node["alias"], column["name"])
+            assert built[where] == column["data_type"], where
+            declared += 1
+    assert declared > 150
 
 
 def test_every_dbt_test_is_an_asset_check_and_marts_are_filled(world: DataPaths) -> None:
