@@ -66,8 +66,10 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# The UI and the daemon, with the automation on (pipeline/automation.py): files landing in the
+# landing folders are ingested, refreshed, decided and delivered with no one pressing a button.
 dev: install dagster-home
-	$(BIN)/dagster dev -w workspace.yaml
+	JOURNEY_AUTOMATION=$(or $(JOURNEY_AUTOMATION),on) $(BIN)/dagster dev -w workspace.yaml
 
 # The embedded MLflow store the pipeline writes, unless MLFLOW_TRACKING_URI names a team server.
 MLFLOW_STORE := $(or $(MLFLOW_TRACKING_URI),sqlite:///$(JOURNEY_DATA_DIR)/mlflow/mlflow.db)

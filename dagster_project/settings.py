@@ -93,6 +93,19 @@ def landing_readiness() -> LandingReadiness:
     return LandingReadiness(settle, marker)
 
 
+AUTOMATION_SETTING = "JOURNEY_AUTOMATION"
+
+
+def automation_enabled() -> bool:
+    """``JOURNEY_AUTOMATION=on`` (``make dev`` sets it): the sensors and schedules that keep the
+    platform fresh start running as soon as the daemon does. Off (the default), they are listed
+    in the Dagster UI, stopped, so that no test or ad-hoc daemon launches runs by itself."""
+    value = os.environ.get(AUTOMATION_SETTING, "off").strip().lower()
+    if value not in {"on", "off", "true", "false", "1", "0", ""}:
+        raise ValueError(f"{AUTOMATION_SETTING} must be on or off, not {value!r}")
+    return value in {"on", "true", "1"}
+
+
 # The shared vocabulary. Every stage, the tests and (as vars in dbt/dbt_project.yml, checked equal
 # by tests/test_vocabulary.py) the dbt project use these words; nothing else spells them out.
 PRODUCTS = ("mortgage", "credit_card", "savings", "insurance", "personal_loan")

@@ -21,6 +21,8 @@ WIRING = {
     "definitions.py",
     "resources.py",
     "run_launcher.py",
+    "in_process_run.py",
+    "automation.py",
 }
 # Not the pipeline: the simulator and its evaluation, the command line and the benchmark.
 NOT_PIPELINE = ("demo", "cli", "bench")

@@ -18,6 +18,7 @@ import dagster as dg
 
 from ..decisioning.assets import NEXT_BEST_ACTIONS
 from ..decisioning.config import ConfigError, load_marketing_config
+from ..pipeline.automation import sensor_status
 from ..resources import MarketingConfigResource, WarehouseResource
 from .assets import dispatch_job
 from .pending import read_pending
@@ -51,7 +52,7 @@ def _latest_deliverable_decisions(context: dg.SensorEvaluationContext) -> int | 
 @dg.sensor(
     job=dispatch_job,
     minimum_interval_seconds=2,
-    default_status=dg.DefaultSensorStatus.STOPPED,
+    default_status=sensor_status(),
     description="Launches dispatch_actions when an action in the outbox is due or a decision "
     "run has produced deliverable actions.",
 )

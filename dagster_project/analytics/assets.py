@@ -4,11 +4,13 @@ import dagster as dg
 
 from ..activation.assets import DELIVERIES
 from ..decisioning.assets import NEXT_BEST_ACTIONS
+from ..pipeline.automation import schedule_status
 from ..resources import WAREHOUSE_POOL, WarehouseResource
 from ..settings import MARKETING_OPS
 
 GROUP = "analytics"
 JOURNEY_ANALYTICS = dg.AssetKey(["analytics", "journey_analytics"])
+CONSOLE = dg.AssetKey(["analytics", "console"])
 
 
 @dg.asset(
@@ -40,12 +42,41 @@ def journey_analytics(warehouse: WarehouseResource) -> dg.MaterializeResult:
     )
 
 
-analytics_assets = [journey_analytics]
+@dg.asset(
+    key=CONSOLE,
+    group_name=GROUP,
+    pool=WAREHOUSE_POOL,  # a read-only connection still needs the file to itself
+    kinds={"duckdb", "html"},
+    owners=[MARKETING_OPS],
+    deps=[NEXT_BEST_ACTIONS, DELIVERIES, JOURNEY_ANALYTICS],
+    description="The console for marketing ops: static pages of the newest decision date's "
+    "plan with why in words, what was held back by which rule, deliveries and failures, "
+    "campaign results against the control group, and journeys and funnels, under "
+    "<data dir>/console/ (served by `journey console`).",
+)
+def console(warehouse: WarehouseResource) -> dg.MaterializeResult:
+    from datetime import UTC, datetime
+
+    from ..console.site import build_console
+
+    with warehouse.connect(read_only=True) as conn:
+        site = build_console(conn, warehouse.paths.root, datetime.now(UTC))
+    return dg.MaterializeResult(
+        metadata={
+            "index": dg.MetadataValue.path(str(site.folder / "index.html")),
+            "decision_date": site.decision_date or "",
+            "rows": dg.MetadataValue.json(site.rows),
+            "open_with": "journey console",
+        }
+    )
+
+
+analytics_assets = [journey_analytics, console]
 
 analytics_job = dg.define_asset_job(
     "journey_analytics",
-    selection=dg.AssetSelection.assets(JOURNEY_ANALYTICS),
-    description="Recompute journey analytics and the report from the warehouse.",
+    selection=dg.AssetSelection.assets(JOURNEY_ANALYTICS, CONSOLE),
+    description="Recompute journey analytics, the report and the console from the warehouse.",
 )
 
 nightly_analytics_schedule = dg.ScheduleDefinition(
@@ -54,4 +85,5 @@ nightly_analytics_schedule = dg.ScheduleDefinition(
     cron_schedule="0 6 * * *",
     execution_timezone="UTC",
     description="The report marketing ops read in the morning, from yesterday's data.",
+    default_status=schedule_status(),
 )

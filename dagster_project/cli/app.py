@@ -12,13 +12,16 @@ from .common import console
 from .demo import demo_app
 from .identity import resolve
 from .ingest import ingest, status
+from .marketing_console import open_console
 from .models import models_app
 from .privacy import forget
+from .run import run
 from .serve import serve, serve_personalisation
 
 app = typer.Typer(help="journey-orchestrator: customer-journey orchestration as a data platform.")
 app.add_typer(demo_app, name="demo")
 app.add_typer(models_app, name="models")
+app.command("run")(run)
 app.command("ingest")(ingest)
 app.command("status")(status)
 app.command("resolve")(resolve)
@@ -26,6 +29,7 @@ app.command("serve")(serve)
 app.command("serve-personalisation")(serve_personalisation)
 app.command("bench")(bench)
 app.command("forget")(forget)
+app.command("console")(open_console)
 
 
 def main() -> None:

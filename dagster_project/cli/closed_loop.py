@@ -11,15 +11,14 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from rich.console import Console
-from rich.table import Table
-
 from ..demo.closed_loop import ANSWERED_CHANNELS, answer_deliveries
 from ..demo.evaluation import policy_value
 from ..demo.truth_files import load_world
-from ..pipeline.jobs import run_all_assets
 from ..settings import DataPaths
 from ..warehouse import connect
+from .common import console, narrow_table
+from .run import execute_pipeline, step_in_words
+from .tool_output import ToolLog
 
 DECIDE_AT_UTC = "17:00:00+00:00"
 # Deliveries on the world's clock, each when it falls due before the next daily decision.
@@ -27,23 +26,13 @@ WORLD_DELIVERIES = {"use_decision_clock": True, "simulate_hours": 24}
 RETRAIN_EVERY_DAYS = 7
 
 
-def run_closed_loop(paths: DataPaths, loop_days: int, seed: int, console: Console) -> bool:
+def run_closed_loop(paths: DataPaths, log: ToolLog, loop_days: int, seed: int) -> bool:
     config = load_world(paths)["config"]
     last_day = date.fromisoformat(config["start_date"]) + timedelta(days=config["days"] - 1)
-    table = Table(title="Closed loop: the demo world answers the platform")
-    for column in (
-        "day",
-        "answered e/p/s",
-        "opens",
-        "clicks",
-        "applied",
-        "opt-outs",
-        "decided",
-        "delivered",
-        "run",
-    ):
+    table = narrow_table("Closed loop: the demo world answers the platform")
+    for column in ("day", "e/p/s", "opens", "clicks", "applied", "opt-outs", "decided", "sent"):
         table.add_column(column, justify="right")
-    curve = Table(title="Learning curve: each day's decided contacts against the demo truth")
+    curve = narrow_table("Learning curve: each day's contacts against the demo truth")
     for column in ("day", "contacts", "sms+push", "value", "static", "oracle", "room", "x static"):
         curve.add_column(column, justify="right")
     ok = True
@@ -55,12 +44,16 @@ def run_closed_loop(paths: DataPaths, loop_days: int, seed: int, console: Consol
         # Decide at 17:00 UTC of the simulated day and deliver each contact when it falls due
         # (past quiet hours, at the customer's best hour) until the next day's decision, as the
         # due-actions sensor would; retrain weekly, else score with the champions as they are.
-        run = run_all_assets(
+        run = execute_pipeline(
+            paths,
+            log,
             retrain=offset % RETRAIN_EVERY_DAYS == 0,
             ops_config={
                 "decisioning__next_best_actions": {"decide_at": decide_at.isoformat()},
                 "activation__deliveries": WORLD_DELIVERIES,
             },
+            title=f"loop day {offset} of {loop_days}",
+            trigger="journey_demo_loop",
         )
         with connect(paths.warehouse, read_only=True) as conn:
             values = policy_value(conn, paths.truth)
@@ -83,7 +76,6 @@ def run_closed_loop(paths: DataPaths, loop_days: int, seed: int, console: Consol
             f"{answers.opt_outs:,}",
             f"{contacts:,}",
             f"{delivered:,}",
-            "ok" if run.success else "failed",
         )
         if values is not None:
             worth = values.value
@@ -98,17 +90,17 @@ def run_closed_loop(paths: DataPaths, loop_days: int, seed: int, console: Consol
                 f"{worth.vs_static:.2f}",
             )
         for step, message in run.failed_steps.items():
-            console.print(f"[red]day {day}: step {step} failed: {message}[/red]")
+            console.print(f"[red]day {day}: {step_in_words(step)} failed: {message[:300]}[/red]")
         ok = ok and run.success
     console.print(table)
     console.print(
-        "answered: deliveries the world answered by email/push/sms; decided: contacts "
-        "decided that day; delivered: all actions delivered so far; run: the day's pipeline."
+        "e/p/s: answers by email/push/sms; decided: that day's contacts; sent: in all.",
+        highlight=False,
     )
     if curve.row_count:
         console.print(curve)
         console.print(
-            "Value: mean true probability x offer value of one decided contact; static: the one "
-            "offer and channel best for all of them; room: share of random -> oracle captured."
+            "value: true probability x offer value per contact; static: one rule for all.",
+            highlight=False,
         )
     return ok

@@ -7,8 +7,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
 
 from ..settings import DataPaths, data_paths
 
@@ -31,11 +33,24 @@ def paths_for(data_dir: Path | None) -> DataPaths:
     return paths
 
 
-def progress_bar() -> Progress:
+def progress_bar(on: Console | None = None) -> Progress:
+    """A bar with its description and elapsed time, on ``on`` (default: the terminal)."""
     return Progress(
         TextColumn("{task.description:<40}"),
         BarColumn(),
         TextColumn("{task.percentage:>3.0f}%"),
         TimeElapsedColumn(),
-        console=console,
+        console=on or console,
     )
+
+
+def narrow_table(title: str) -> Table:
+    """A table with rules under the header only, so that more columns fit in 80."""
+    return Table(
+        title=title, box=box.SIMPLE_HEAD, show_edge=False, padding=(0, 1), title_justify="left"
+    )
+
+
+def print_path(label: str, path: Path) -> None:
+    """``label path`` on one line, the path never folded (a path cut in two cannot be pasted)."""
+    console.print(f"{label} {path}", highlight=False, soft_wrap=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import duckdb
+
 from ..settings import DataPaths, model_scores_table
 from .common import console
 
@@ -14,22 +16,34 @@ ACTION_WORDS = {
 }
 
 
+def decision_counts(
+    conn: duckdb.DuckDBPyConnection, words: dict[str, str] = ACTION_WORDS
+) -> tuple[str, list[str]] | None:
+    """The latest decision date and its actions counted in ``words`` ("446 contacts"), or None."""
+    from ..warehouse import table_exists
+
+    if not table_exists(conn, "decisioning.next_best_actions"):
+        return None
+    counts = dict(
+        conn.execute(
+            "SELECT action, count(*) FROM decisioning.next_best_actions WHERE decision_date = "
+            "(SELECT max(decision_date) FROM decisioning.next_best_actions) GROUP BY 1"
+        ).fetchall()
+    )
+    day = conn.execute("SELECT max(decision_date) FROM decisioning.next_best_actions").fetchone()
+    parts = [f"{counts[a]:,} {word}" for a, word in words.items() if counts.get(a)]
+    return str(day[0]), parts
+
+
 def print_decisions(paths: DataPaths) -> None:
     from models.cold_start import PRIOR_VERSION
 
     from ..warehouse import connect, table_exists
 
     with connect(paths.warehouse, read_only=True) as conn:
-        if not table_exists(conn, "decisioning.next_best_actions"):
+        counts = decision_counts(conn)
+        if counts is None:
             return
-        counts = dict(
-            conn.execute(
-                "SELECT action, count(*) FROM decisioning.next_best_actions GROUP BY 1"
-            ).fetchall()
-        )
-        day = conn.execute(
-            "SELECT max(decision_date) FROM decisioning.next_best_actions"
-        ).fetchone()
         scores = model_scores_table("offer_propensity")
         on_priors = (
             table_exists(conn, scores)
@@ -37,8 +51,8 @@ def print_decisions(paths: DataPaths) -> None:
                 f"SELECT bool_and(model_version = ?) FROM {scores}", [PRIOR_VERSION]
             ).fetchone()[0]
         )
-    parts = [f"{counts[a]:,} {words}" for a, words in ACTION_WORDS.items() if counts.get(a)]
-    console.print(f"Decisions for {day[0]}: {', '.join(parts) or 'none'}")
+    day, parts = counts
+    console.print(f"Decisions for {day}: {', '.join(parts) or 'none'}")
     console.print("  in decisioning.next_best_actions")
     if on_priors:
         console.print("  offers scored by population take-up rates: no model trained yet")

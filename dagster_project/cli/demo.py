@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import shutil
-import time
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from ..settings import SCORES_TABLE, DataPaths
-from .common import DataDirOption, console, paths_for, progress_bar
-from .decisions import print_decisions
-from .ingest import print_status
-from .models import print_models, print_policy_values
+from .common import (
+    DataDirOption,
+    console,
+    narrow_table,
+    paths_for,
+    print_path,
+    progress_bar,
+)
+from .models import print_policy_values
+from .run import execute_pipeline, print_run
+from .tool_output import ToolLog, new_log_path
 
 demo_app = typer.Typer(help="The demo world: generate it, or generate it and run the pipeline.")
 
@@ -38,10 +42,13 @@ def _generate(paths: DataPaths, customers: int, days: int, seed: int) -> None:
         summary = generate_world(paths, config, progress=report)
         progress.update(task, description="demo world written", completed=1.0)
     console.print(
-        f"{summary.persons:,} people in {summary.households:,} shared households, "
+        f"{summary.persons:,} people ({summary.households:,} shared households), "
         f"{summary.crm_records:,} CRM records, {sum(summary.rows.values()):,} rows in "
-        f"{summary.files} landing files under {summary.landing} (truth in {summary.truth})"
+        f"{summary.files} files",
+        highlight=False,
     )
+    print_path("landing files in", summary.landing)
+    print_path("truth (for evaluation only) in", summary.truth)
 
 
 @demo_app.command("generate")
@@ -71,8 +78,6 @@ def demo_run(
     data_dir: DataDirOption = None,
 ) -> None:
     """Generate a demo world, run every pipeline stage through Dagster, and say where to look."""
-    from ..pipeline.jobs import run_all_assets
-
     paths = paths_for(data_dir)
     if not keep:
         # A fresh world starts a fresh embedded model registry (a team server is left alone).
@@ -91,43 +96,33 @@ def demo_run(
         paths.warehouse.unlink(missing_ok=True)
     _generate(paths, customers, days, seed)
 
-    console.print("[bold]Running the pipeline through Dagster...[/bold]")
-    started = time.perf_counter()
-    run = run_all_assets(ops_config=WORLD_CLOCK)
-    elapsed = time.perf_counter() - started
-    table = Table(title=f"Dagster run {run.run_id} ({elapsed:.1f} s)")
-    table.add_column("step")
-    table.add_column("seconds", justify="right")
-    for step in run.steps:
-        table.add_row(step.step, f"{step.seconds:.2f}")
-    console.print(table)
-    print_status(paths)
-    if run.success:
-        print_models(paths)
-        print_decisions(paths)
+    log = ToolLog(new_log_path(paths.root, "demo"))
+    run = execute_pipeline(paths, log, ops_config=WORLD_CLOCK, trigger="journey_demo")
+    print_run(paths, run)
+    success = run.success
+    if success:
         print_policy_values(paths)
         if loop_days:
             from .closed_loop import run_closed_loop
 
-            run = dataclasses.replace(run, success=run_closed_loop(paths, loop_days, seed, console))
+            success = run_closed_loop(paths, log, loop_days, seed)
         _print_attribution_check(paths)
-    for step, message in run.failed_steps.items():
-        console.print(f"[red]step {step} failed: {message}[/red]")
-    for check in run.failed_checks:
-        console.print(f"[yellow]check did not pass: {check}[/yellow]")
+    log.print_summary()
+    console.print("[bold]Where to look[/bold]")
     console.print(
-        f"\n[bold]Where to look[/bold]\n"
-        f"  warehouse     {paths.warehouse}\n"
-        f"  landing files {paths.landing}\n"
-        f"  quarantine    SELECT * FROM audit.quarantine  (in the warehouse)\n"
-        f"  Dagster UI    make dev   (then open http://127.0.0.1:3000; this run is listed)\n"
-        f"  MLflow UI     make mlflow   (then open http://127.0.0.1:5000)\n"
-        f"  scores        SELECT * FROM {SCORES_TABLE}  (in the warehouse)\n"
-        f"  decisions     SELECT * FROM decisioning.next_best_actions; {paths.root / 'exports'}\n"
-        f"  analytics     {paths.root / 'analytics' / 'report.html'}  (and schema analytics)\n"
-        f"  status        .venv/bin/journey status"
+        "  Dagster UI  make dev, then http://127.0.0.1:3000/runs (re-execute from there)\n"
+        "  MLflow UI   make mlflow, then http://127.0.0.1:5000; or journey models list\n"
+        "  console     journey console, then http://127.0.0.1:8050 (plan, results)\n"
+        "  next        .venv/bin/journey status, or journey run on new landing files",
+        highlight=False,
     )
-    if not run.success:
+    print_path("  warehouse  ", paths.warehouse)
+    console.print(
+        f"              raw, audit.quarantine, identity, marts, {SCORES_TABLE},\n"
+        "              decisioning, activation, analytics",
+        highlight=False,
+    )
+    if not success:
         raise typer.Exit(1)
 
 
@@ -141,7 +136,7 @@ def _print_attribution_check(paths: DataPaths) -> None:
         rows = conn.execute(
             "SELECT * FROM analytics.attribution_validation ORDER BY relative_error"
         ).df()
-    table = Table(title="Attribution against the truth: conversions caused by email/push/sms")
+    table = narrow_table("Attribution against the truth: conversions caused by e/p/s")
     for column in ("model", "credited (email/push/sms)", "caused", "relative error"):
         table.add_column(column, justify="right")
     for row in rows.itertuples():

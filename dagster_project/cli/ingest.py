@@ -7,10 +7,9 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from ..settings import DataPaths
-from .common import DataDirOption, console, paths_for, progress_bar
+from .common import DataDirOption, console, narrow_table, paths_for, progress_bar
 
 
 def ingest(
@@ -66,12 +65,12 @@ def print_status(paths: DataPaths) -> None:
         return
     with connect(paths.warehouse, read_only=True) as conn:
         summaries = ingest_summary(conn)
-    table = Table(title=f"Raw tables in {paths.warehouse}")
+    table = narrow_table(f"Raw tables (schema raw) in {paths.warehouse}")
     for column in ("table", "rows", "quarantined", "files", "files with problems"):
         table.add_column(column, justify="left" if column == "table" else "right")
     for s in summaries:
         table.add_row(
-            f"raw.{s.table}",
+            s.table,
             f"{s.rows:,}",
             f"{s.quarantined:,}",
             str(s.files),

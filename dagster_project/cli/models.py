@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ..settings import MODEL_LABEL_TABLES, DataPaths, data_paths
-from .common import DataDirOption, console
+from .common import DataDirOption, console, narrow_table
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
@@ -76,8 +76,8 @@ def print_policy_values(paths: DataPaths) -> None:
     if values is None:
         console.print("No demo truth or no contact decided here: nothing to value.")
         return
-    table = Table(
-        title=f"The {values.contacts:,} contacts decided at {values.decided_at[:16]}, "
+    table = narrow_table(
+        f"The {values.contacts:,} contacts decided at {values.decided_at[:16]}, "
         "valued with the demo truth"
     )
     for column in ("per contact", "decided", "best static", "random", "oracle", "room", "x static"):
@@ -97,8 +97,10 @@ def print_policy_values(paths: DataPaths) -> None:
         )
     console.print(table)
     console.print(
-        f"Best static rules: {values.probability.best_static_pair} (probability), "
-        f"{values.value.best_static_pair} (value). Room: the share of random -> oracle captured."
+        f"Best static (one offer/channel for all): {values.probability.best_static_pair} by "
+        f"probability, {values.value.best_static_pair} by value\n"
+        "room: the share of the way from random to the oracle captured",
+        highlight=False,
     )
 
 

@@ -32,6 +32,7 @@ from ..settings import OUTBOUND_CHANNELS, PRODUCTS
 from .config import MarketingConfig
 from .contact_history import channel_availability
 from .eligibility import eligible
+from .explanations import CHANNELS_CLOSED, CONTACT_BELOW_FLOOR, NO_CONSENT
 from .exploration import explore, stable_uniform
 from .quiet_hours import send_times
 from .response_learning import PopulationEvidence, ResponseEstimates, learn_responses
@@ -298,6 +299,19 @@ def decide_with_evidence(
     if len(plan) and waiting.any():  # the web offer still shows; it says why nobody was sent
         on_web = (plan["action"] == "web").to_numpy() & waiting[plan["row"].to_numpy(np.int64)]
         plan.loc[on_web, "explanation"] = f"no contact: {WAITING}"
+    if len(plan):  # why any other web offer has no contact beside it (the held-back rule)
+        at = plan["row"].to_numpy(np.int64)
+        alone = (plan["action"] == "web").to_numpy() & ~contact[at] & ~waiting[at]
+        at = at[alone]
+        plan.loc[alone, "explanation"] = np.where(
+            ~permitted.any(axis=(1, 2))[at],
+            NO_CONSENT,
+            np.where(
+                blocked_by[at] != "",
+                "no contact: " + blocked_by[at].astype(str),
+                np.where(~contactable.any(axis=(1, 2))[at], CHANNELS_CLOSED, CONTACT_BELOW_FLOOR),
+            ),
+        )
 
     # What each contact could have been: every pair the rules permitted (off-policy support).
     if len(plan):

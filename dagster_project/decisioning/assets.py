@@ -15,6 +15,7 @@ from ..serving.snapshot import publish_after_decisions
 from ..settings import DELIVERABLE_ACTIONS, MARKETING_OPS, ML
 from .arbitration import decide_with_evidence
 from .config import ConfigError
+from .explanations import explain_plan
 from .inputs import load_decision_inputs
 from .reasons import fill_reason_codes
 from .store import ACTIONS_TABLE, log_contexts, store_decisions
@@ -77,6 +78,7 @@ def next_best_actions(
         except ConfigError as error:  # e.g. a rule names a column that does not exist
             raise invalid_config(error, "nothing was decided") from error
         explained = fill_reason_codes(plan, inputs.customers, warehouse.paths.root)
+        explain_plan(plan, inputs.customers, marketing.policy.default_time_zone)
         stored = store_decisions(
             conn, plan, context.run.run_id, warehouse.paths.root / "exports" / "next_best_actions"
         )

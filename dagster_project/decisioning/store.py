@@ -36,7 +36,7 @@ CREATE TABLE IF NOT EXISTS {ACTIONS_TABLE} (
     action_probability DOUBLE,         -- chance this action was chosen (exploration); OPE
     explored BOOLEAN,                  -- an exploring contact, not the best guess
     options VARCHAR[],                 -- offer/channel pairs the contact was chosen among
-    explanation VARCHAR,               -- why no action, or why the send was deferred
+    explanation VARCHAR,               -- why, in words (decisioning/explanations.py)
     scheduled_at TIMESTAMP,            -- UTC; past quiet hours in the customer's time zone
     reason_codes VARCHAR[],            -- features that raised the offer score most
     content VARCHAR,                   -- JSON the template receives

@@ -113,6 +113,9 @@ ingest_assets = [build_ingest_asset(c) for c in CONTRACTS]
 ingest_job = dg.define_asset_job(
     "ingest_landing_files",
     selection=dg.AssetSelection.groups(GROUP),
+    # The sources take turns on the one warehouse writer: a process per step would only add
+    # its start-up to each.
+    executor_def=dg.in_process_executor,
     description="Load every new landing file of every source into the raw tables.",
 )
 

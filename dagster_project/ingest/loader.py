@@ -31,7 +31,7 @@ from ..privacy.tombstones import drop_erased_rows
 from ..settings import LandingReadiness, landing_readiness
 from ..warehouse import quote_identifier, quote_literal, transaction
 from .content_sniff import UnreadableFile, check_parquet, sniff_text
-from .contracts import SourceContract
+from .contracts import CONTRACTS, SourceContract
 from .landing_files import CANDIDATE, WAITING, LandingEntry, file_sha256, landing_entries
 from .long_lines import LongLine, copy_without, long_lines, may_have_long_line
 from .readers import (
@@ -109,12 +109,16 @@ class LoadReport:
         return lines
 
 
-def ensure_tables(conn: duckdb.DuckDBPyConnection, contract: SourceContract) -> None:
+def ensure_tables(conn: duckdb.DuckDBPyConnection) -> None:
+    """Every source's raw table and the audit tables. All sources' tables, not only the one
+    loading: a source that has not delivered a file yet (or never will) is an empty table to
+    the profile, not a missing one, whichever sources a sensor happens to ingest first."""
     conn.execute("CREATE SCHEMA IF NOT EXISTS raw; CREATE SCHEMA IF NOT EXISTS audit")
-    columns = [f"{quote_identifier(f.name)} {f.type.value}" for f in contract.fields]
-    columns.append("_extra VARCHAR")
-    columns += [f"{name} {sql_type}" for name, sql_type in LINEAGE_COLUMNS]
-    conn.execute(f"CREATE TABLE IF NOT EXISTS raw.{contract.name} ({', '.join(columns)})")
+    for contract in CONTRACTS:
+        columns = [f"{quote_identifier(f.name)} {f.type.value}" for f in contract.fields]
+        columns.append("_extra VARCHAR")
+        columns += [f"{name} {sql_type}" for name, sql_type in LINEAGE_COLUMNS]
+        conn.execute(f"CREATE TABLE IF NOT EXISTS raw.{contract.name} ({', '.join(columns)})")
     conn.execute(
         """
         CREATE TABLE IF NOT EXISTS audit.quarantine (
@@ -342,7 +346,7 @@ def load_source(
     ``readiness`` says when a file is complete (default: the settings' ``landing_readiness``).
     """
     loaded_at = (loaded_at or datetime.now(UTC)).astimezone(UTC).replace(tzinfo=None)
-    ensure_tables(conn, contract)
+    ensure_tables(conn)
     seen = {
         (path, size, mtime)
         for path, size, mtime in conn.execute(

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 import dagster as dg
 
+from ..pipeline.automation import sensor_status
 from ..settings import data_paths
 from .assets import asset_key, ingest_job
 from .contracts import CONTRACTS, CONTRACTS_BY_NAME, SourceContract
@@ -36,7 +37,7 @@ def landing_changes(
 @dg.sensor(
     job=ingest_job,
     minimum_interval_seconds=15,
-    default_status=dg.DefaultSensorStatus.STOPPED,
+    default_status=sensor_status(),
     description="Ingest the sources whose landing folder has new or changed files.",
 )
 def landing_files_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:

@@ -1,7 +1,9 @@
-"""Jobs that span the stages: the micro-batch, and the whole pipeline run in-process.
+"""Jobs that span the stages: the whole pipeline, and the micro-batch.
 
-Runs launched in-process are recorded in the instance in ``DAGSTER_HOME`` like any other, so after
-``make demo`` the Dagster UI shows them.
+``pipeline`` is every asset and check in dependency order, in one process (the stages take turns
+on the one DuckDB writer anyway, and one process saves each step's start-up). ``journey run`` and
+``journey demo run`` execute it in their own process (``in_process_run.py``) as ordinary runs of
+this code location, so the Dagster UI lists them and re-executes them.
 
 Micro-batches: new event files land, and within one run the platform ingests them, refreshes
 the profile, rescores, decides and delivers.
@@ -20,14 +22,29 @@ with their checks (a web events file leaves the CRM loads and the customer dimen
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
-
 import dagster as dg
 
 from ..ml.assets import MODEL_TRAINING, POLICY_EVALUATION, UPLIFT_EVALUATION
 from ..quality.checks import gx_checks
 from ..settings import ML
+
+PIPELINE_JOB = "pipeline"
+
+pipeline_job = dg.define_asset_job(
+    PIPELINE_JOB,
+    selection=dg.AssetSelection.all(),
+    executor_def=dg.in_process_executor,
+    description="The whole pipeline on the landing files there: ingest, identity, profile, "
+    "quality, models, scores, decisions, deliveries and analytics, one step after another.",
+)
+
+refresh_job = dg.define_asset_job(
+    "refresh",
+    selection=dg.AssetSelection.all() - dg.AssetSelection.groups("ingest") - MODEL_TRAINING,
+    executor_def=dg.in_process_executor,
+    description="Everything after ingest, from the raw tables as they are: identity, profile "
+    "and training sets, scores with the current champions, decisions, deliveries, analytics.",
+)
 
 micro_batch_job = dg.define_asset_job(
     "micro_batch",
@@ -49,78 +66,3 @@ micro_batch_job = dg.define_asset_job(
     },
     description="New events -> ingest -> profile -> scores -> decisions -> deliveries, one run.",
 )
-
-
-@dataclass(frozen=True)
-class StepTiming:
-    step: str
-    seconds: float
-
-
-@dataclass(frozen=True)
-class PipelineRun:
-    run_id: str
-    success: bool
-    steps: list[StepTiming]
-    failed_checks: list[str]
-    failed_steps: dict[str, str]  # step -> error message
-
-
-def _root_cause(error: Any) -> str:  # Dagster's SerializableErrorInfo
-    """The innermost error's message: the wrapper Dagster adds says only which op failed."""
-    if error is None:
-        return "failed"
-    while error.cause is not None:
-        error = error.cause
-    return error.message.strip()
-
-
-def run_all_assets(retrain: bool = True, ops_config: dict[str, dict] | None = None) -> PipelineRun:
-    """Materialize every asset with its checks, in dependency order (without ``retrain``, the
-    models are not retrained: scoring uses the champions as they are); ``ops_config`` is run
-    config per op (e.g. {"activation__deliveries": {...}})."""
-    from ..definitions import defs
-
-    with dg.DagsterInstance.get() as instance:
-        job = defs.resolve_implicit_global_asset_job_def()
-        graph = defs.resolve_asset_graph()
-        selection = None
-        if not retrain:
-            skipped = MODEL_TRAINING.resolve(graph)
-            selection = [k for k in graph.materializable_asset_keys if k not in skipped]
-        result = job.execute_in_process(
-            instance=instance,
-            raise_on_error=False,
-            asset_selection=selection,
-            # The run's events are in the instance (and the UI); the terminal gets warnings.
-            run_config={
-                "loggers": {"console": {"config": {"log_level": "WARNING"}}},
-                "ops": {op: {"config": c} for op, c in (ops_config or {}).items()},
-            },
-        )
-        starts: dict[str, float] = {}
-        steps: list[StepTiming] = []
-        failed_checks: list[str] = []
-        failed_steps: dict[str, str] = {}
-        for entry in instance.all_logs(result.run_id):
-            event = entry.dagster_event
-            if event is None:
-                continue
-            if event.event_type == dg.DagsterEventType.STEP_START:
-                starts[event.step_key] = entry.timestamp
-            elif event.event_type in (
-                dg.DagsterEventType.STEP_SUCCESS,
-                dg.DagsterEventType.STEP_FAILURE,
-            ):
-                started = starts.get(event.step_key, entry.timestamp)
-                steps.append(StepTiming(event.step_key, entry.timestamp - started))
-                if event.event_type == dg.DagsterEventType.STEP_FAILURE:
-                    failed_steps[event.step_key] = _root_cause(event.step_failure_data.error)
-
-            elif event.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION:
-                evaluation = event.event_specific_data
-                if not evaluation.passed:
-                    failed_checks.append(
-                        f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}"
-                    )
-        return PipelineRun(result.run_id, result.success, steps, failed_checks, failed_steps)

@@ -1,9 +1,10 @@
-"""The micro-batch sensor: new event files land, and one run ingests, profiles, scores, decides and
-delivers what they can change (the job and its rationale are in ``jobs.py``)."""
+"""The pipeline's sensors: after each ingest, a refresh of everything downstream; and the
+micro-batch, where new event files land and one run ingests, profiles, scores, decides and
+delivers what they can change (the jobs and their rationale are in ``jobs.py``)."""
 
 import dagster as dg
 
-from ..ingest.assets import asset_key
+from ..ingest.assets import asset_key, ingest_job
 from ..ingest.contracts import (
     CONTACT_CENTRE_CALLS,
     CONTRACTS_BY_NAME,
@@ -13,7 +14,8 @@ from ..ingest.contracts import (
     WEB_EVENTS,
 )
 from ..ingest.sensors import landing_changes
-from .jobs import micro_batch_job
+from .automation import sensor_status
+from .jobs import micro_batch_job, refresh_job
 
 EVENT_SOURCES = (
     WEB_EVENTS,
@@ -22,6 +24,42 @@ EVENT_SOURCES = (
     CONTACT_CENTRE_CALLS,
     OUTCOMES_APPLICATIONS,
 )
+
+
+@dg.run_status_sensor(
+    run_status=dg.DagsterRunStatus.SUCCESS,
+    monitored_jobs=[ingest_job],
+    request_job=refresh_job,
+    minimum_interval_seconds=5,
+    default_status=sensor_status(),
+    description="After each ingest that loaded new rows, refresh identity, the profile, scores, "
+    "decisions and deliveries (one refresh waiting to start covers any number of ingests).",
+)
+def refresh_after_ingest(context: dg.RunStatusSensorContext) -> dg.RunRequest | dg.SkipReason:
+    if not rows_loaded(context.instance, context.dagster_run.run_id):
+        return dg.SkipReason("the ingest loaded no new rows: nothing to refresh")
+    waiting = context.instance.get_runs(
+        filters=dg.RunsFilter(
+            job_name=refresh_job.name,
+            statuses=[dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED],
+        ),
+        limit=1,
+    )
+    if waiting:
+        return dg.SkipReason(f"refresh run {waiting[0].run_id} has not started yet: it covers this")
+    return dg.RunRequest(
+        run_key=f"refresh-after:{context.dagster_run.run_id}",
+        tags={"journey/trigger": "refresh_after_ingest"},
+    )
+
+
+def rows_loaded(instance: dg.DagsterInstance, run_id: str) -> int:
+    """The rows an ingest run loaded, from its materializations' ``rows_loaded``."""
+    total = 0
+    for entry in instance.all_logs(run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION):
+        loaded = entry.asset_materialization.metadata.get("rows_loaded")
+        total += int(loaded.value) if loaded is not None else 0
+    return total
 
 
 @dg.sensor(

@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from ..decisioning.arbitration import DecisionInputs, decide_with_evidence
-from .reason_words import reasons_in_words
+from ..decisioning.reason_words import reasons_in_words
 from .session import Session
 from .snapshot import Snapshot
 

@@ -101,9 +101,9 @@ def run_pipeline(paths, world, t: int, retrain: bool, label: str) -> dict:
     result = {"label": label, "decide_at": decide_at, "retrain": retrain, "log": str(log_path)}
     try:
         with _quiet(log_path):
-            from dagster_project.pipeline.jobs import run_all_assets
+            from dagster_project.pipeline.in_process_run import run_pipeline as run_job
 
-            run = run_all_assets(retrain=retrain, ops_config=ops_config)
+            run = run_job(retrain=retrain, ops_config=ops_config, trigger="bank_world_loop")
         result.update(
             success=run.success,
             run_id=run.run_id,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dagster_project.serving.reason_words import reason_in_words, reasons_in_words
+from dagster_project.decisioning.reason_words import reason_in_words, reasons_in_words
 
 
 def test_each_family_of_reason_codes_reads_as_words() -> None:
