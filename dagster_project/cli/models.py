@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich import box
 from rich.console import Console
 from rich.table import Table
 
@@ -25,7 +24,9 @@ def print_models(paths: DataPaths, out: Console = console) -> None:
     from models.mlflow_store import connect_mlflow, tracking_uri
 
     client = connect_mlflow(paths.root)
-    out.print(f"Registered models ({tracking_uri(paths.root)})", overflow="fold")
+    out.print("Registered models in")
+    # Whole on a line of its own: a URI folded in two cannot be pasted.
+    out.print(tracking_uri(paths.root), highlight=False, soft_wrap=True)
     for name in MODEL_NAMES:
         out.print(model_table(client, name))
     out.print(
@@ -39,7 +40,7 @@ def model_table(client: MlflowClient, name: str) -> Table:
 
     from models.registry import gate_comparison
 
-    table = Table(title=name, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    table = narrow_table(name)
     table.add_column("v", justify="right", no_wrap=True)
     table.add_column("aliases")
     table.add_column("roc_auc", justify="right", no_wrap=True)
