@@ -44,9 +44,12 @@ dbt-manifest: $(DBT_MANIFEST)
 
 install: $(BIN)/.installed $(DBT_MANIFEST)
 
+# dbt's profile defaults JOURNEY_DATA_DIR to ../data (relative to dbt/, where dbt runs), so plain
+# dbt commands in dbt/ use the same warehouse as this Makefile's default.
 dbt-docs: install
+	@mkdir -p "$(JOURNEY_DATA_DIR)"
 	cd dbt && ../$(BIN)/dbt docs generate --profiles-dir .
-	@echo "dbt docs: dbt/target/index.html (serve with: cd dbt && ../$(BIN)/dbt docs serve --profiles-dir .)"
+	@echo "dbt docs: dbt/target/index.html (serve with: cd dbt && ../$(BIN)/dbt docs serve --profiles-dir . --port 8080)"
 
 dagster-home:
 	@mkdir -p "$(DAGSTER_HOME)"

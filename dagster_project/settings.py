@@ -124,6 +124,13 @@ TIMELINE_CHANNELS = ("web", "app", "contact_centre", "email", "push", "sms", "br
 # analytics tell the platform's own sends from earlier campaigns by it.
 NBA_CAMPAIGN_PREFIX = "nba-"
 
+# Who answers for each stage: the Dagster owners of its assets, and the dbt models' `meta.owner`
+# (dbt/dbt_project.yml; tests/test_vocabulary.py keeps those among these teams).
+DATA_ENGINEERING = "team:data-engineering"  # ingest, identity, the dbt profile
+DATA_SCIENCE = "team:data-science"  # training sets, models, scores
+MARKETING_OPS = "team:marketing-ops"  # decisions, deliveries, journey analytics
+TEAMS = (DATA_ENGINEERING, DATA_SCIENCE, MARKETING_OPS)
+
 # The ML stage's one name: its Dagster group, its asset key prefix and its warehouse schema.
 ML = "ml"
 SCORES_TABLE = f"{ML}.customer_scores"

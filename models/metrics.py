@@ -39,6 +39,16 @@ def holdout_metrics(labels: np.ndarray, scores: np.ndarray) -> dict[str, float]:
     }
 
 
+# Every metric holdout_metrics reports, in its order (for descriptions).
+METRIC_NAMES = (
+    "roc_auc",
+    "pr_auc",
+    "log_loss",
+    "calibration_error",
+    "top_decile_lift",
+    "positive_rate",
+)
+
 # For the promotion gate: whether a larger value of the metric is better.
 HIGHER_IS_BETTER = {
     "roc_auc": True,

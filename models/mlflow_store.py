@@ -57,12 +57,22 @@ def connect_mlflow(data_root: Path) -> MlflowClient:
     return MlflowClient(tracking_uri=uri, registry_uri=uri)
 
 
-def experiment_id(client: MlflowClient, name: str, data_root: Path) -> str:
-    """The experiment for a model, created with its artefacts under the data directory."""
+# The tag MLflow's UI shows as an experiment's (or run's) description.
+NOTE_TAG = "mlflow.note.content"
+
+
+def experiment_id(
+    client: MlflowClient, name: str, data_root: Path, description: str | None = None
+) -> str:
+    """The experiment for a model, created with its artefacts under the data directory; with a
+    ``description``, the experiment says what it holds (kept current when the text changes)."""
     existing = client.get_experiment_by_name(name)
     if existing is not None:
+        if description and existing.tags.get(NOTE_TAG) != description:
+            client.set_experiment_tag(existing.experiment_id, NOTE_TAG, description)
         return existing.experiment_id
     location = None
     if is_embedded(data_root):
         location = (mlflow_dir(data_root) / "artifacts" / name).resolve().as_uri()
-    return client.create_experiment(name, artifact_location=location)
+    tags = {NOTE_TAG: description} if description else None
+    return client.create_experiment(name, artifact_location=location, tags=tags)

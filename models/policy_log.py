@@ -11,6 +11,12 @@ import duckdb
 from dagster_project.settings import SCORES_TABLE
 
 POLICY_EXPERIMENT = "policy_evaluation"
+POLICY_DESCRIPTION = (
+    "The contacts just decided, valued with the demo world's true propensities (demo worlds "
+    "only): per contact in probability and in value, beside the oracle, random targeting and "
+    "the best static rule, within the pairs each contact was permitted. Tags model.<name>: the "
+    "model versions the decisions were scored by."
+)
 
 
 def log_policy_values(
@@ -30,7 +36,9 @@ def log_policy_values(
             f"SELECT DISTINCT model_name, model_version FROM {SCORES_TABLE} ORDER BY 1"
         ).fetchall()
     )
-    with mlflow.start_run(experiment_id=experiment_id(client, POLICY_EXPERIMENT, data_root)) as run:
+    with mlflow.start_run(
+        experiment_id=experiment_id(client, POLICY_EXPERIMENT, data_root, POLICY_DESCRIPTION)
+    ) as run:
         mlflow.set_tags({f"model.{name}": version for name, version in versions.items()})
         mlflow.set_tags(dict(tags))
         mlflow.log_metrics(dict(metrics))

@@ -11,7 +11,7 @@ and on its training run. A promotion records the version it replaced
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -100,6 +100,31 @@ class GateResult:
             **self.policy,
         }
         return {k: v for k, v in values.items() if v != ""}
+
+    def comparison(self) -> str:
+        return gate_comparison(self.tags())
+
+
+def gate_comparison(tags: Mapping[str, str]) -> str:
+    """The gate's same-holdout comparison in a few words, from a version's ``gate.*`` tags:
+    "vs v1: +0.0040 < margin 0.01 (roc_auc)". The metrics each run logged are on its own
+    holdout; this is the one comparison that puts challenger and champion on the same rows."""
+    decision = tags.get("gate.decision")
+    if not decision:
+        return ""
+    champion = tags.get("gate.champion_version")
+    if decision == "first_champion":
+        return "no champion yet"
+    if decision == "champion_not_comparable":
+        return f"v{champion} could not score the holdout"
+    metric, margin = tags["gate.metric"], float(tags["gate.margin"])
+    gain = float(tags["gate.challenger_value"]) - float(tags["gate.champion_value"])
+    if not HIGHER_IS_BETTER.get(metric, True):
+        gain = -gain
+    text = f"vs v{champion}: {gain:+.4f} {'>=' if gain >= margin else '<'} margin {margin:g} ({metric})"
+    if decision == "refused_by_policy_value":
+        text += "; policy value worse"
+    return text
 
 
 def load_model_version(name: str, alias_or_version: str, data_root: Path) -> LoadedModel:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+import warnings
 from dataclasses import dataclass
 from importlib.metadata import version as installed_version
 from pathlib import Path
@@ -14,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from models import plots
+from models.descriptions import model_description, version_description
 from models.features import base_feature_names
 from models.mlflow_store import connect_mlflow, experiment_id
 from models.packaged_model import ARTIFACT_KEY, NextBestActionModel
@@ -91,7 +93,8 @@ def register_and_gate(
     from mlflow.models import infer_signature
 
     client = connect_mlflow(data_root)
-    experiment = experiment_id(client, spec.name, data_root)
+    description = model_description(spec, split.label_days, gate_metric, gate_margin)
+    experiment = experiment_id(client, spec.name, data_root, description)
     run_name = f"{spec.name}-holdout-{split.holdout_as_of.date()}"
     with (
         tempfile.TemporaryDirectory() as tmp,
@@ -109,6 +112,8 @@ def register_and_gate(
                 "trained_subjects": ",".join(trained.model.trained_subjects) or "-",
             }
         )
+        for context, frame in (("training", split.train), ("holdout", split.holdout)):
+            mlflow.log_input(_dataset(frame, spec, context, split, data_root), context=context)
         mlflow.log_metrics(trained.holdout_metrics)
         mlflow.log_metrics({f"validation_{k}": v for k, v in trained.validation_metrics.items()})
         mlflow.log_metrics(
@@ -130,6 +135,7 @@ def register_and_gate(
             pip_requirements=[f"{p}=={installed_version(p)}" for p in _REQUIREMENTS],
         )
     version = str(info.registered_model_version)
+    client.update_registered_model(spec.name, description=description)
     client.set_registered_model_alias(spec.name, CHALLENGER, version)
     challenger = LoadedModel(spec.name, version, run.info.run_id, trained.model)
     gate = gate_challenger(
@@ -142,4 +148,27 @@ def register_and_gate(
         gate_margin,
         policy_check,
     )
+    client.update_model_version(spec.name, version, description=version_description(split, gate))
     return TrainingReport(spec.name, version, run.info.run_id, trained, split.describe(), gate)
+
+
+def _dataset(
+    frame: pd.DataFrame, spec: ModelSpec, context: str, split: TrainingSplit, data_root: Path
+):  # -> mlflow.data.pandas_dataset.PandasDataset
+    """The rows a run trained or was judged on, as an MLflow dataset: its schema, digest and row
+    count (the rows stay in the warehouse: keys and features, no PII), named by model, part
+    and snapshot, with the warehouse tables it was read from as its source."""
+    import mlflow.data
+
+    as_of = split.holdout_as_of if context == "holdout" else max(split.train_as_of)
+    warehouse = (data_root / "warehouse.duckdb").resolve()
+    with warnings.catch_warnings():
+        # MLflow registers its local-file source twice and warns that a path is ambiguous
+        # between the two (the same class); either reading is this one.
+        warnings.filterwarnings("ignore", message="The specified dataset source can be interpreted")
+        return mlflow.data.from_pandas(
+            frame,
+            source=f"{warehouse}#training.customer_feature_snapshots+{spec.labels_table}",
+            name=f"{spec.name}-{context}-{as_of.date()}",
+            targets=spec.label,
+        )

@@ -33,6 +33,7 @@ class TrainingSplit:
     train_as_of: list[pd.Timestamp]
     validation_as_of: pd.Timestamp
     holdout_as_of: pd.Timestamp
+    label_days: int | None = None  # each snapshot's label window, in days
 
     def describe(self) -> dict[str, object]:
         return {
@@ -112,9 +113,16 @@ def split_dates(windows: pd.DataFrame, spec: ModelSpec) -> SplitDates:
     return SplitDates(train, validation, holdout)
 
 
+def _label_days(windows: pd.DataFrame) -> int:
+    """How many days after its snapshot each label is read from (dbt var training_label_days)."""
+    spans = windows["label_window_end"] - windows["as_of"]
+    return int(spans.max().days)
+
+
 def load_split(conn: duckdb.DuckDBPyConnection, spec: ModelSpec) -> TrainingSplit:
     """The time-based split read from the warehouse, only the snapshots it uses."""
-    dates = split_dates(snapshot_windows(conn), spec)
+    windows = snapshot_windows(conn)
+    dates = split_dates(windows, spec)
     split = TrainingSplit(
         train=load_rows(conn, spec, dates.train),
         validation=load_rows(conn, spec, [dates.validation]),
@@ -122,6 +130,7 @@ def load_split(conn: duckdb.DuckDBPyConnection, spec: ModelSpec) -> TrainingSpli
         train_as_of=dates.train,
         validation_as_of=dates.validation,
         holdout_as_of=dates.holdout,
+        label_days=_label_days(windows),
     )
     for part in ("train", "validation", "holdout"):
         labels = getattr(split, part)[spec.label]

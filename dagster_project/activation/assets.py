@@ -12,6 +12,7 @@ from ..resources import (
     WarehouseResource,
     invalid_config,
 )
+from ..settings import MARKETING_OPS
 from ..warehouse import table_exists
 from .dispatcher import DISPATCH_LIMIT, build_adapters, dispatch, dispatch_through
 from .outbox import RetryPolicy
@@ -47,6 +48,7 @@ def _instant(configured: str | None) -> datetime:
     group_name=GROUP,
     pool=WAREHOUSE_POOL,
     kinds={"python", "duckdb"},
+    owners=[MARKETING_OPS],
     deps=[NEXT_BEST_ACTIONS],
     description="The outbox (activation.outbox) and its log (activation.action_log): new "
     "decisions queued, due ones delivered through their channel adapters with the decision_id "

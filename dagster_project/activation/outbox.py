@@ -19,7 +19,7 @@ import pandas as pd
 
 from ..decisioning.response_learning import RESPONSE_WINDOW_HOURS
 from ..settings import DELIVERABLE_ACTIONS
-from ..warehouse import naive_utc, transaction
+from ..warehouse import naive_utc, table_exists, transaction
 
 OUTBOX = "activation.outbox"
 ACTION_LOG = "activation.action_log"
@@ -174,3 +174,36 @@ def record(
             )
     finally:
         conn.unregister("changes")
+
+
+@dataclass(frozen=True)
+class DeadLetters:
+    recent: int  # dead-lettered within DEAD_LETTER_WINDOW of the outbox's latest change
+    total: int
+    by_channel: dict[str, int]  # the recent ones
+    decision_ids: list[str]  # a few recent ones, to look up in the action log
+
+
+# Dead letters this recent are news; older ones are history (counted, not warned about again).
+# Measured on the outbox's own clock (its latest change), so a simulated day works like a real one.
+DEAD_LETTER_WINDOW = timedelta(hours=24)
+
+
+def dead_letters(conn: duckdb.DuckDBPyConnection, shown: int = 10) -> DeadLetters:
+    """What gave up delivering lately: rows in ``dead_letter`` whose last change is within
+    ``DEAD_LETTER_WINDOW`` of the outbox's latest change (keys and channels only, no PII). Reads
+    only: no outbox yet, no dead letters."""
+    if not table_exists(conn, OUTBOX):
+        return DeadLetters(0, 0, {}, [])
+    recent = f"""
+        SELECT decision_id, channel FROM {OUTBOX}
+        WHERE state = 'dead_letter'
+            AND updated_at > (SELECT max(updated_at) FROM {OUTBOX}) - INTERVAL
+                {int(DEAD_LETTER_WINDOW.total_seconds())} SECOND
+    """
+    by_channel = dict(
+        conn.execute(f"SELECT channel, count(*) FROM ({recent}) GROUP BY 1 ORDER BY 1").fetchall()
+    )
+    ids = [r[0] for r in conn.execute(f"{recent} ORDER BY decision_id LIMIT {shown}").fetchall()]
+    (total,) = conn.execute(f"SELECT count(*) FROM {OUTBOX} WHERE state = 'dead_letter'").fetchone()
+    return DeadLetters(sum(by_channel.values()), int(total), by_channel, ids)

@@ -6,6 +6,7 @@ from ..activation.assets import DELIVERIES
 from ..decisioning.assets import NEXT_BEST_ACTIONS
 from ..pipeline.automation import schedule_status
 from ..resources import WAREHOUSE_POOL, WarehouseResource
+from ..settings import MARKETING_OPS
 
 GROUP = "analytics"
 JOURNEY_ANALYTICS = dg.AssetKey(["analytics", "journey_analytics"])
@@ -17,6 +18,7 @@ CONSOLE = dg.AssetKey(["analytics", "console"])
     group_name=GROUP,
     pool=WAREHOUSE_POOL,
     kinds={"duckdb", "pandas"},
+    owners=[MARKETING_OPS],
     deps=[dg.AssetKey(["marts", "fct_interactions"]), NEXT_BEST_ACTIONS, DELIVERIES],
     description="Paths, funnels, friction points, seven attribution models, incrementality "
     "against the control group and, in the demo world, attribution checked against the causal "
@@ -45,6 +47,7 @@ def journey_analytics(warehouse: WarehouseResource) -> dg.MaterializeResult:
     group_name=GROUP,
     pool=WAREHOUSE_POOL,  # a read-only connection still needs the file to itself
     kinds={"duckdb", "html"},
+    owners=[MARKETING_OPS],
     deps=[NEXT_BEST_ACTIONS, DELIVERIES, JOURNEY_ANALYTICS],
     description="The console for marketing ops: static pages of the newest decision date's "
     "plan with why in words, what was held back by which rule, deliveries and failures, "

@@ -2,48 +2,70 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.console import Console
 from rich.table import Table
 
 from ..settings import MODEL_LABEL_TABLES, DataPaths, data_paths
 from .common import DataDirOption, console, narrow_table
 
+if TYPE_CHECKING:
+    from mlflow import MlflowClient
+
 models_app = typer.Typer(help="The MLflow model registry: list versions, promote, roll back.")
 MODEL_NAMES = tuple(MODEL_LABEL_TABLES)
 
 
-def print_models(paths: DataPaths) -> None:
-    """Every registered version of each model: aliases, holdout metrics and the gate's decision."""
-    from mlflow.exceptions import MlflowException
-
+def print_models(paths: DataPaths, out: Console = console) -> None:
+    """Every registered version of each model, one block per model (fits 80 columns): aliases,
+    holdout metrics, the gate's decision and its same-holdout comparison with the champion."""
     from models.mlflow_store import connect_mlflow, tracking_uri
 
     client = connect_mlflow(paths.root)
-    table = Table(title=f"Registered models ({tracking_uri(paths.root)})")
-    for column in ("model", "version", "aliases", "holdout roc_auc", "pr_auc", "gate decision"):
-        table.add_column(column)
+    out.print("Registered models in")
+    # Whole on a line of its own: a URI folded in two cannot be pasted.
+    out.print(tracking_uri(paths.root), highlight=False, soft_wrap=True)
     for name in MODEL_NAMES:
-        try:
-            versions = client.search_model_versions(f"name = '{name}'", order_by=["version_number"])
-            # Version searches leave aliases out; the registered model carries them.
-            aliases = client.get_registered_model(name).aliases
-        except MlflowException:
-            versions, aliases = [], {}
-        if not versions:
-            table.add_row(name, "-", "", "", "", "not trained yet: population rates")
-        for version in versions:
-            metrics = client.get_run(version.run_id).data.metrics if version.run_id else {}
-            table.add_row(
-                name,
-                str(version.version),
-                ", ".join(a for a, v in sorted(aliases.items()) if str(v) == str(version.version)),
-                f"{metrics.get('roc_auc', float('nan')):.4f}",
-                f"{metrics.get('pr_auc', float('nan')):.4f}",
-                version.tags.get("gate.decision", ""),
-            )
-    console.print(table)
+        out.print(model_table(client, name))
+    out.print(
+        "roc_auc and pr_auc are each version's own holdout (its newest snapshot); the gate "
+        "compares challenger and champion on the same holdout, by a margin."
+    )
+
+
+def model_table(client: MlflowClient, name: str) -> Table:
+    from mlflow.exceptions import MlflowException
+
+    from models.registry import gate_comparison
+
+    table = narrow_table(name)
+    table.add_column("v", justify="right", no_wrap=True)
+    table.add_column("aliases")
+    table.add_column("roc_auc", justify="right", no_wrap=True)
+    table.add_column("pr_auc", justify="right", no_wrap=True)
+    table.add_column("gate", no_wrap=True)
+    table.add_column("vs champion on the same holdout", ratio=1)
+    try:
+        versions = client.search_model_versions(f"name = '{name}'", order_by=["version_number"])
+        # Version searches leave aliases out; the registered model carries them.
+        aliases = client.get_registered_model(name).aliases
+    except MlflowException:
+        versions, aliases = [], {}
+    if not versions:
+        table.add_row("-", "", "", "", "not trained", "scores are population rates")
+    for version in versions:
+        metrics = client.get_run(version.run_id).data.metrics if version.run_id else {}
+        table.add_row(
+            str(version.version),
+            " ".join(a for a, v in sorted(aliases.items()) if str(v) == str(version.version)),
+            f"{metrics.get('roc_auc', float('nan')):.4f}",
+            f"{metrics.get('pr_auc', float('nan')):.4f}",
+            version.tags.get("gate.decision", ""),
+            gate_comparison(version.tags),
+        )
+    return table
 
 
 def print_policy_values(paths: DataPaths) -> None:

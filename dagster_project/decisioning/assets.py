@@ -1,6 +1,6 @@
 """Dagster wiring for decisioning: marketing's config + the champions' scores -> today's plan."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 
@@ -12,7 +12,7 @@ from ..resources import (
 )
 from ..serving.decision_log import ingest_decision_log
 from ..serving.snapshot import publish_after_decisions
-from ..settings import DELIVERABLE_ACTIONS, ML
+from ..settings import DELIVERABLE_ACTIONS, MARKETING_OPS, ML
 from .arbitration import decide_with_evidence
 from .config import ConfigError
 from .explanations import explain_plan
@@ -22,6 +22,11 @@ from .store import ACTIONS_TABLE, log_contexts, store_decisions
 
 GROUP = "decisioning"
 NEXT_BEST_ACTIONS = dg.AssetKey(["decisioning", "next_best_actions"])
+# Marketing reads today's plan every morning: decided at least daily (warn at a day, fail two
+# hours later, when the nightly run has clearly not happened).
+DECISIONS_FRESHNESS = dg.FreshnessPolicy.time_window(
+    fail_window=timedelta(hours=26), warn_window=timedelta(hours=24)
+)
 
 
 class DecisionConfig(dg.Config):
@@ -43,6 +48,8 @@ def _decision_instant(conn, configured: str | None) -> datetime:
     group_name=GROUP,
     pool=WAREHOUSE_POOL,
     kinds={"duckdb", "python"},
+    owners=[MARKETING_OPS],
+    freshness_policy=DECISIONS_FRESHNESS,
     deps=[
         dg.AssetKey([ML, "customer_scores"]),
         dg.AssetKey(["marts", "customer_contactability"]),

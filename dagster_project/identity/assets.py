@@ -14,6 +14,7 @@ from ..ingest.contracts import (
     WEB_EVENTS,
 )
 from ..resources import WAREHOUSE_POOL, WarehouseResource
+from ..settings import DATA_ENGINEERING
 from .charts import save_cluster_studio, save_model_charts
 from .linkage import DEFAULT_CONFIG, LinkageConfig, Timer, splink_tables_dropped
 from .normalise import DEFAULT_PHONE_REGION
@@ -53,6 +54,7 @@ class IdentitySettings(dg.Config):
     group_name=GROUP,
     pool=WAREHOUSE_POOL,
     kinds={"duckdb"},
+    owners=[DATA_ENGINEERING],
     deps=[
         asset_key(c)
         for c in (
@@ -91,6 +93,7 @@ def person_records(config: IdentitySettings, warehouse: WarehouseResource) -> dg
     group_name=GROUP,
     pool=WAREHOUSE_POOL,
     kinds={"splink"},
+    owners=[DATA_ENGINEERING],
     deps=[PERSON_RECORDS],
     description="Splink model trained so that a household cannot pass for one person: u by "
     "random sampling, m from near-certain labelled pairs and from EM sessions blocked on "
@@ -128,6 +131,7 @@ def splink_model(config: IdentitySettings, warehouse: WarehouseResource) -> dg.M
             CUSTOMER_KEYS,
             group_name=GROUP,
             kinds={"splink", "duckdb"},
+            owners=[DATA_ENGINEERING],
             deps=[SPLINK_MODEL, PERSON_RECORDS],
             description="One stable customer_key per person-bearing record and per device "
             "(identity.customer_keys).",
@@ -136,6 +140,7 @@ def splink_model(config: IdentitySettings, warehouse: WarehouseResource) -> dg.M
             KEY_HISTORY,
             group_name=GROUP,
             kinds={"duckdb"},
+            owners=[DATA_ENGINEERING],
             deps=[SPLINK_MODEL, PERSON_RECORDS],
             description="Every key event (created, merged, split, retired) of every identity "
             "run, appended (identity.customer_key_history).",

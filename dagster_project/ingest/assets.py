@@ -5,6 +5,7 @@ from collections.abc import Iterator
 import dagster as dg
 
 from ..resources import WAREHOUSE_POOL, WarehouseResource
+from ..settings import DATA_ENGINEERING
 from .contracts import CONTRACTS, SourceContract
 from .loader import NOT_READ_STATUSES, LoadReport, load_source
 
@@ -71,6 +72,7 @@ def build_ingest_asset(contract: SourceContract) -> dg.AssetsDefinition:
         group_name=GROUP,
         pool=WAREHOUSE_POOL,
         kinds={"duckdb"},
+        owners=[DATA_ENGINEERING],
         description=f"{contract.description} Loaded from landing/{contract.landing_subdir}/.",
         metadata={"dagster/column_schema": _column_schema(contract)},
         check_specs=checks,

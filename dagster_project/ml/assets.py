@@ -10,7 +10,7 @@ import dagster as dg
 
 from ..pipeline.automation import schedule_status
 from ..resources import WAREHOUSE_POOL, WarehouseResource
-from ..settings import ML, MODEL_LABEL_TABLES
+from ..settings import DATA_SCIENCE, ML, MODEL_LABEL_TABLES
 
 GROUP = ML  # training, registration, the gate, scoring and the policy's value
 FEATURE_SNAPSHOTS = dg.AssetKey(["training", "customer_feature_snapshots"])
@@ -73,6 +73,7 @@ def _model_asset(name: str, labels: str) -> dg.AssetsDefinition:
         group_name=GROUP,
         pool=WAREHOUSE_POOL,
         kinds={"xgboost", "mlflow"},
+        owners=[DATA_SCIENCE],
         deps=[FEATURE_SNAPSHOTS, dg.AssetKey(["training", labels])],
         description=f"The {name} model: trained on point-in-time snapshots, logged to MLflow, "
         "registered as challenger and promoted to champion only if it beats the champion on "
@@ -157,6 +158,7 @@ MODEL_TRAINING = dg.AssetSelection.assets(*(model_key(name) for name, _ in MODEL
     group_name=GROUP,
     pool=WAREHOUSE_POOL,
     kinds={"xgboost", "duckdb"},
+    owners=[DATA_SCIENCE],
     deps=[CUSTOMER_FEATURES, *(model_key(name) for name, _ in MODELS)],
     description="Every customer scored by each model's champion (models:/<name>@champion) into "
     "ml.customer_scores, with the model version and reason codes. A champion that fails "
@@ -228,6 +230,7 @@ def customer_scores(
     group_name=GROUP,
     pool=WAREHOUSE_POOL,
     kinds={"mlflow"},
+    owners=[DATA_SCIENCE],
     deps=[dg.AssetKey(["decisioning", "next_best_actions"])],
     description="The contacts just decided (after eligibility, caps, quiet hours, exploration "
     "and the control group) valued with the demo world's true propensities, in probability and "
@@ -260,6 +263,7 @@ def policy_evaluation(warehouse: WarehouseResource) -> dg.MaterializeResult:
     group_name=GROUP,
     pool=WAREHOUSE_POOL,
     kinds={"mlflow", "xgboost"},
+    owners=[DATA_SCIENCE],
     deps=[dg.AssetKey(["decisioning", "next_best_actions"])],
     description="How much response the contacts cause: a T-learner (XGBoost per arm) fitted on "
     "the contacts and the control group's held contacts, checked on a holdout of customers by "

@@ -15,8 +15,10 @@ import pandas as pd
 import pytest
 
 from dagster_project.activation.assets import deliveries
+from dagster_project.activation.checks import activation_checks
 from dagster_project.activation.personalisation import start_server
 from dagster_project.decisioning.assets import next_best_actions
+from dagster_project.decisioning.checks import decisioning_checks
 from dagster_project.decisioning.config import load_marketing_config
 from dagster_project.demo.closed_loop import answer_deliveries
 from dagster_project.ingest.contracts import (
@@ -49,8 +51,17 @@ def test_a_world_gets_plans_once_per_day_and_a_bad_config_changes_nothing(
     model_world: DataPaths, tmp_path: Path
 ) -> None:
     paths = copy_world(model_world, tmp_path / "world", truth=True)
-    first = _materialize(paths, [*ml_assets, next_best_actions, deliveries])
+    first = _materialize(
+        paths, [*ml_assets, next_best_actions, deliveries, *decisioning_checks, *activation_checks]
+    )
     assert first.success
+    # The real plan keeps the invariants (consent, control group), and nothing dead-lettered.
+    checks = {e.check_name: e.passed for e in first.get_asset_check_evaluations()}
+    assert checks == {
+        "contacts_have_consent": True,
+        "control_group_not_contacted": True,
+        "no_recent_dead_letters": True,
+    }
 
     # What was decided is valued against the world's truth, in probability and in value.
     valued = {

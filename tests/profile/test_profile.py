@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import dagster as dg
@@ -10,6 +11,7 @@ import pytest
 
 from dagster_project.definitions import defs
 from dagster_project.demo import WorldConfig
+from dagster_project.profile.dbt_project import manifest_path
 from dagster_project.settings import DataPaths
 from dagster_project.warehouse import connect
 from tests.worlds import build_profile, build_world, copy_world, truncate_raw
@@ -42,14 +44,73 @@ def downstream_of(check_name: str, result: dg.ExecuteInProcessResult) -> set[str
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> DataPaths:
+def world_build(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[DataPaths, dg.ExecuteInProcessResult]:
     paths, result = build_world(
         tmp_path_factory.mktemp("profile-world"), WorldConfig(customers=1200, days=30, seed=7)
     )
     assert result.success
     assert materialized(result) >= MARTS
     assert not failed_checks(result)
-    return paths
+    return paths, result
+
+
+@pytest.fixture(scope="module")
+def world(world_build: tuple[DataPaths, dg.ExecuteInProcessResult]) -> DataPaths:
+    return world_build[0]
+
+
+def test_every_model_materializes_with_its_column_schema_and_lineage(
+    world_build: tuple[DataPaths, dg.ExecuteInProcessResult],
+) -> None:
+    result = world_build[1]
+    metadata = {
+        e.asset_key.to_user_string(): e.materialization.metadata
+        for e in result.get_asset_materialization_events()
+    }
+    dim = metadata["marts/dim_customer"]
+    types = {c.name: c.type for c in dim["dagster/column_schema"].schema.columns}
+    assert types["customer_key"] == "VARCHAR" and types["consent_email"] == "BOOLEAN"
+    lineage = dim["dagster/column_lineage"].lineage.deps_by_column
+    assert {d.asset_key.to_user_string() for d in lineage["customer_key"]} == {
+        "intermediate/int_identity_map"
+    }
+    # Every model carries both, down to the staging views over the raw tables.
+    for key, values in metadata.items():
+        assert "dagster/column_schema" in values, key
+        assert "dagster/column_lineage" in values, key
+
+
+def test_a_build_told_not_to_reads_no_columns(world: DataPaths, tmp_path: Path) -> None:
+    # As a micro-batch's subset does by default: its latency would double.
+    result = build_profile(copy_world(world, tmp_path / "copy"), column_metadata=False)
+    assert result.success
+    for event in result.get_asset_materialization_events():
+        assert "dagster/column_lineage" not in event.materialization.metadata
+
+
+def test_declared_column_types_are_the_warehouse_types(world: DataPaths) -> None:
+    """The yml's data_type (what Dagster shows before a build) says what dbt builds."""
+    manifest = json.loads(manifest_path().read_text())
+    with connect(world.warehouse, read_only=True) as conn:
+        built = {
+            (schema, table, column): data_type
+            for schema, table, column, data_type in conn.execute(
+                "SELECT table_schema, table_name, column_name, data_type "
+                "FROM information_schema.columns"
+            ).fetchall()
+        }
+    declared = 0
+    for node in manifest["nodes"].values():
+        if node["resource_type"] != "model":
+            continue
+        for column in node["columns"].values():
+            assert column.get("data_type"), f"{node['name']}.{column['name']} has no data_type"
+            where = (node["schema"], node["alias"], column["name"])
+            assert built[where] == column["data_type"], where
+            declared += 1
+    assert declared > 150
 
 
 def test_every_dbt_test_is_an_asset_check_and_marts_are_filled(world: DataPaths) -> None:
