@@ -49,6 +49,9 @@ def run_closed_loop(paths: DataPaths, log: ToolLog, loop_days: int, seed: int) -
             log,
             retrain=offset % RETRAIN_EVERY_DAYS == 0,
             ops_config={
+                # The first run read the columns' schema and lineage; the loop's days change
+                # rows, not columns.
+                "profile_models": {"column_metadata": False},
                 "decisioning__next_best_actions": {"decide_at": decide_at.isoformat()},
                 "activation__deliveries": WORLD_DELIVERIES,
             },
