@@ -47,14 +47,23 @@ class BenchResults:
 
 
 def _run_stage(stage: str, bench_dir: Path, *args: int) -> tuple[dict, float]:
-    """Run one stage in a child process; return its JSON result and its peak RSS in MiB."""
+    """Run one stage in a child process; return its JSON result and its peak RSS in MiB. What
+    the tools print (MLflow, dbt, Splink) goes to ``<bench dir>/stages.log``."""
     command = [sys.executable, "-m", "dagster_project.bench.stages", stage, str(bench_dir)]
-    child = subprocess.Popen([*command, *map(str, args)], stdout=subprocess.PIPE, text=True)
-    output = child.stdout.read() if child.stdout else ""
-    _, status, usage = os.wait4(child.pid, 0)
+    log_path = bench_dir / "stages.log"
+    with log_path.open("a", encoding="utf-8") as log:
+        log.write(f"--- {stage} {' '.join(map(str, args))}\n")
+        log.flush()
+        child = subprocess.Popen(
+            [*command, *map(str, args)], stdout=subprocess.PIPE, stderr=log, text=True
+        )
+        output = child.stdout.read() if child.stdout else ""
+        _, status, usage = os.wait4(child.pid, 0)
     child.returncode = os.waitstatus_to_exitcode(status)
     if child.returncode != 0:
-        raise RuntimeError(f"benchmark stage {stage} failed with exit code {child.returncode}")
+        raise RuntimeError(
+            f"benchmark stage {stage} failed with exit code {child.returncode} (see {log_path})"
+        )
     return json.loads(output.strip().splitlines()[-1]), usage.ru_maxrss / 1024
 
 
