@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import tempfile
-import warnings
 from dataclasses import dataclass
 from importlib.metadata import version as installed_version
 from pathlib import Path
@@ -17,6 +16,7 @@ import pandas as pd
 from models import plots
 from models.descriptions import model_description, version_description
 from models.features import base_feature_names
+from models.logged_dataset import SummarisedRows
 from models.mlflow_store import connect_mlflow, experiment_id
 from models.packaged_model import ARTIFACT_KEY, NextBestActionModel
 from models.registry import CHALLENGER, GateResult, LoadedModel, gate_challenger
@@ -154,21 +154,13 @@ def register_and_gate(
 
 def _dataset(
     frame: pd.DataFrame, spec: ModelSpec, context: str, split: TrainingSplit, data_root: Path
-):  # -> mlflow.data.pandas_dataset.PandasDataset
-    """The rows a run trained or was judged on, as an MLflow dataset: its schema, digest and row
-    count (the rows stay in the warehouse: keys and features, no PII), named by model, part
-    and snapshot, with the warehouse tables it was read from as its source."""
-    import mlflow.data
-
+) -> SummarisedRows:
+    """The rows a run trained or was judged on, as an MLflow dataset (keys and features, no PII),
+    named by model, part and snapshot, with the warehouse tables it was read from as its source."""
     as_of = split.holdout_as_of if context == "holdout" else max(split.train_as_of)
     warehouse = (data_root / "warehouse.duckdb").resolve()
-    with warnings.catch_warnings():
-        # MLflow registers its local-file source twice and warns that a path is ambiguous
-        # between the two (the same class); either reading is this one.
-        warnings.filterwarnings("ignore", message="The specified dataset source can be interpreted")
-        return mlflow.data.from_pandas(
-            frame,
-            source=f"{warehouse}#training.customer_feature_snapshots+{spec.labels_table}",
-            name=f"{spec.name}-{context}-{as_of.date()}",
-            targets=spec.label,
-        )
+    return SummarisedRows(
+        frame,
+        source=f"{warehouse}#training.customer_feature_snapshots+{spec.labels_table}",
+        name=f"{spec.name}-{context}-{as_of.date()}",
+    )
