@@ -11,7 +11,7 @@ and on its training run. A promotion records the version it replaced
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -269,7 +269,13 @@ def rollback(data_root: Path, name: str) -> tuple[str, str]:
 
 def champion_version(data_root: Path, name: str) -> str | None:
     """The version ``champion`` names now, or None when there is none."""
-    return _alias_version(connect_mlflow(data_root), name, CHAMPION)
+    return champion_versions(data_root, [name])[name]
+
+
+def champion_versions(data_root: Path, names: Iterable[str]) -> dict[str, str | None]:
+    """Each model's champion version (None where there is none), from one store connection."""
+    client = connect_mlflow(data_root)
+    return {name: _alias_version(client, name, CHAMPION) for name in names}
 
 
 def _alias_version(client: MlflowClient, name: str, alias: str) -> str | None:

@@ -24,15 +24,16 @@ def decision_counts(
 
     if not table_exists(conn, "decisioning.next_best_actions"):
         return None
+    (day,) = conn.execute("SELECT max(decision_date) FROM decisioning.next_best_actions").fetchone()
     counts = dict(
         conn.execute(
-            "SELECT action, count(*) FROM decisioning.next_best_actions WHERE decision_date = "
-            "(SELECT max(decision_date) FROM decisioning.next_best_actions) GROUP BY 1"
+            "SELECT action, count(*) FROM decisioning.next_best_actions "
+            "WHERE decision_date = ? GROUP BY 1",
+            [day],
         ).fetchall()
     )
-    day = conn.execute("SELECT max(decision_date) FROM decisioning.next_best_actions").fetchone()
     parts = [f"{counts[a]:,} {word}" for a, word in words.items() if counts.get(a)]
-    return str(day[0]), parts
+    return str(day), parts
 
 
 def print_decisions(paths: DataPaths) -> None:

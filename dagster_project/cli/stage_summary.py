@@ -77,9 +77,9 @@ def _warehouse_lines(conn: duckdb.DuckDBPyConnection, paths: DataPaths) -> Itera
 
 
 def _models_line(paths: DataPaths, retrained: bool) -> str:
-    from models.registry import champion_version
+    from models.registry import champion_versions
 
-    versions = {name: champion_version(paths.root, name) for name in MODEL_LABEL_TABLES}
+    versions = champion_versions(paths.root, MODEL_LABEL_TABLES)
     if not any(versions.values()):
         return _line("models", "none trained yet (too little history): population rates")
     champions = [f"{n} v{v}" if v else f"{n} untrained" for n, v in versions.items()]
