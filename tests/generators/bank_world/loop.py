@@ -211,9 +211,6 @@ def evaluate(paths, world, t: int, config) -> dict:
     """The contacts decided at day t's decision instant, valued with day t's truth."""
     from dagster_project.warehouse import connect
 
-    from .answers import key_owners, key_purity
-    from .world import CHANNELS
-
     expected = datetime.fromtimestamp(world.window_end_us(t) / 1e6, UTC).replace(tzinfo=None)
     with connect(paths.warehouse, read_only=True) as conn:
         decided = conn.execute(
@@ -221,7 +218,20 @@ def evaluate(paths, world, t: int, config) -> dict:
             "FROM decisioning.next_best_actions WHERE decided_at = ?",
             [expected],
         ).df()
-        contacts = decided[decided["action"] == "contact"].reset_index(drop=True)
+    return value_plan(paths, world, t, config, decided)
+
+
+def value_plan(paths, world, t: int, config, decided: pd.DataFrame) -> dict:
+    """A plan decided at day t's decision instant (next_best_actions rows), valued with day t's
+    truth."""
+    from dagster_project.warehouse import connect
+
+    from .answers import key_owners, key_purity
+    from .world import CHANNELS
+
+    expected = datetime.fromtimestamp(world.window_end_us(t) / 1e6, UTC).replace(tzinfo=None)
+    contacts = decided[decided["action"] == "contact"].reset_index(drop=True)
+    with connect(paths.warehouse, read_only=True) as conn:
         keys = contacts["customer_key"].tolist()
         records = conn.execute(
             "SELECT record_id, customer_key FROM identity.customer_keys "
@@ -487,6 +497,50 @@ def rescore(root: Path) -> int:
     return 0
 
 
+def replay(root: Path) -> int:
+    """Decide a finished run's last loop day again with the code as it is now (nothing is
+    written), and value that plan beside the one the run made: a decision change measured in a
+    minute instead of a whole loop. Only the last day replays exactly: the warehouse holds the
+    features and scores of the last run."""
+    os.environ["JOURNEY_DATA_DIR"] = str(root)
+    from dagster_project.decisioning.arbitration import decide
+    from dagster_project.decisioning.config import load_marketing_config
+    from dagster_project.decisioning.inputs import load_decision_inputs
+    from dagster_project.settings import config_dir, data_paths
+    from dagster_project.warehouse import connect
+
+    from .world import BankWorld, truth_dir
+
+    paths = data_paths(root)
+    world = BankWorld.load(paths)
+    config = load_marketing_config(config_dir())
+    t = world.config.history_days - 1
+    while (
+        truth_dir(paths) / "probabilities" / f"{world.date_of(t + 1).isoformat()}.parquet"
+    ).exists():
+        t += 1
+    now = datetime.fromtimestamp(world.window_end_us(t) / 1e6, UTC)
+    with connect(paths.warehouse, read_only=True) as conn:
+        inputs = load_decision_inputs(conn, now, config.policy.default_time_zone)
+    started = time.perf_counter()
+    plan = decide(inputs, config)
+    seconds = time.perf_counter() - started
+    days = [
+        {"loop_day": "run", **evaluate(paths, world, t, config)},
+        {"loop_day": "now", **value_plan(paths, world, t, config, plan)},
+    ]
+    _say(
+        f"{world.date_of(t)}: as the run decided it, and as the code now decides it ({seconds:.0f} s)"
+    )
+    _say(HEADER)
+    for day in days:
+        _say(_line(str(day["loop_day"]), day))
+    out = root / "loop_replay.json"
+    out.write_text(json.dumps(days, indent=1, default=str))
+    _say(f"written {out}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", required=True, type=Path)
@@ -501,11 +555,19 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="only value a finished run's decisions in --data-dir again (nothing is generated)",
     )
+    parser.add_argument(
+        "--replay",
+        action="store_true",
+        help="decide a finished run's last day in --data-dir again with the current code, "
+        "and value both plans (nothing is written to the warehouse)",
+    )
     args = parser.parse_args(argv)
 
     root = args.data_dir.expanduser().resolve()
     if args.rescore:
         return rescore(root)
+    if args.replay:
+        return replay(root)
     _prepare(root)
     from dagster_project.decisioning.config import load_marketing_config
     from dagster_project.settings import config_dir, data_paths
