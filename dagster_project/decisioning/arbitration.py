@@ -225,19 +225,18 @@ def decide_with_evidence(
         anytime = np.where(permitted & globally_open, priority, -np.inf).reshape(n, -1).max(axis=1)
         waiting = contact & (flat[np.arange(n), best] < policy.min_share_of_capped_best * anytime)
         contact &= ~waiting
-    # Exploration tries the best offer on another channel the rules permit, whatever the
-    # estimates say of it (an estimate that is wrong about a channel is how a floor would hide
-    # it). Channels are what contacts alone can teach; offers are also learned from every
-    # application, contacted or not. Every choice keeps its probability.
-    n_channels = len(OUTBOUND_CHANNELS)
-    same_offer = (np.arange(flat.shape[1])[None, :] // n_channels) == (best // n_channels)[:, None]
-    explorable = contactable.reshape(n, -1) & same_offer & contact[:, None]
+    # Exploration tries another offer x channel pair the rules permit, whatever the estimates
+    # say of it (an estimate that is wrong about a pair is how a floor would hide it), drawn
+    # half uniformly, half by estimated value (see exploration). Every choice keeps its
+    # probability.
+    explorable = contactable.reshape(n, -1) & contact[:, None]
     best, chosen_probability, explored = explore(
         explorable,
         best,
         keys.to_numpy(dtype=str),
         now.date().isoformat(),
         policy.exploration_share,
+        flat,
     )
     best_priority = flat[np.arange(n), best] if flat.shape[1] else np.full(n, -np.inf)
     best_offer, best_channel = np.divmod(best, len(OUTBOUND_CHANNELS))

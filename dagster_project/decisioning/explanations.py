@@ -173,7 +173,7 @@ def _channel_words(channel: object, explored: object, offer: object, options: ob
         return ""
     name = CHANNEL_WORDS.get(str(channel), str(channel))
     if explored:
-        return f"by {name} to learn how they answer it (an exploration contact)"
+        return f"by {name} to learn how they answer this offer there (an exploration contact)"
     found = {
         c for o, _, c in (p.partition("/") for p in str(options or "").split("|")) if o == offer
     }

@@ -1,14 +1,19 @@
 """Exploration with logged propensities: some contacts try another permitted offer and channel.
 
 A policy that always takes its best guess never learns what it did not try (a channel it starts
-low on stays low). With ``exploration_share`` e, a customer whose best contact clears
-``min_priority`` and who has K alternatives the caller allows (arbitration: the best offer on
-every channel the contact rules permit) gets, with probability e, one of the K drawn uniformly
-instead: the floor is not applied to the alternatives, since it rests on the very estimates
-exploration is there to correct. Every decision records the probability with
-which its action was chosen, so off-policy estimators can value other policies from the log:
-``(1 - e) + e / K`` for the best one, ``e / K`` for any other. The draws are a stable hash of the
-customer and the day, so re-deciding the same day decides the same.
+low on stays low, an offer it rarely sends is never calibrated). With ``exploration_share`` e, a
+customer whose best contact clears ``min_priority`` and who has K alternatives the caller allows
+(arbitration: every offer x channel pair the contact rules permit) gets, with probability e, one
+of the K drawn instead of the best. The floor is not applied to the alternatives, since it rests
+on the very estimates exploration is there to correct. The draw is half uniform, half in
+proportion to each pair's estimated value: every permitted pair keeps a chance of at least
+``e / (2K)`` (so off-policy estimators have support everywhere), while a pair the estimates
+think nearly as good is tried more often than a hopeless one, so exploring costs less. With
+weights ``w`` (the value shares ``priority_j / sum(priority)``), pair j is drawn with
+``q_j = 1 / (2K) + w_j / 2`` when exploring, and every decision records the probability with
+which its action was chosen: ``(1 - e) + e q_best`` for the best one, ``e q_j`` for any other.
+Without values the draw is uniform (``q_j = 1 / K``). The draws are a stable hash of the customer
+and the day, so re-deciding the same day decides the same.
 """
 
 from __future__ import annotations
@@ -30,20 +35,37 @@ def stable_uniform(keys: np.ndarray, salt: str | None = None) -> np.ndarray:
 
 
 def explore(
-    permitted: np.ndarray, best: np.ndarray, keys: np.ndarray, day: str, share: float
+    permitted: np.ndarray,
+    best: np.ndarray,
+    keys: np.ndarray,
+    day: str,
+    share: float,
+    values: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(chosen column per customer, its probability, explored?) over ``permitted`` (customers x
-    flattened offer-channel pairs: permitted) and the greedy ``best``."""
+    flattened offer-channel pairs: permitted), the greedy ``best`` and, optionally, each pair's
+    estimated ``values`` (same shape; negative counts as 0)."""
     n = len(keys)
     options = permitted.sum(axis=1)
     if share <= 0 or not n:
         return best, np.ones(n), np.zeros(n, dtype=bool)
+    uniform = np.where(permitted, 1.0 / np.maximum(options, 1)[:, None], 0.0)
+    if values is None:
+        draw = uniform
+    else:
+        worth = np.where(permitted, np.clip(np.nan_to_num(values, neginf=0.0), 0, None), 0.0)
+        total = worth.sum(axis=1, keepdims=True)
+        shares = np.divide(worth, total, out=uniform.copy(), where=total > 0)
+        draw = 0.5 * uniform + 0.5 * shares
     explores = (stable_uniform(keys, f"explore|{day}") < share) & (options > 1)
-    pick = np.minimum((stable_uniform(keys, f"pick|{day}") * options).astype(np.int64), options - 1)
-    # The pick-th permitted pair of each row: its column in the flattened matrix.
-    ranks = np.cumsum(permitted, axis=1) - 1
-    nth = np.argmax(permitted & (ranks == pick[:, None]), axis=1)
+    # The pair whose cumulative draw passes the customer's uniform: its column.
+    cumulative = np.cumsum(draw, axis=1)
+    u = stable_uniform(keys, f"pick|{day}") * cumulative[:, -1]
+    nth = np.minimum((cumulative <= u[:, None]).sum(axis=1), draw.shape[1] - 1)
     chosen = np.where(explores, nth, best)
-    spread = np.where(options > 0, share / np.maximum(options, 1), 0.0)
-    probability = np.where(chosen == best, np.where(options > 1, 1 - share + spread, 1.0), spread)
+    at = np.arange(n)
+    q_chosen, q_best = draw[at, chosen], draw[at, best]
+    probability = np.where(
+        options > 1, np.where(chosen == best, 1 - share + share * q_best, share * q_chosen), 1.0
+    )
     return chosen, probability, explores & (chosen != best)

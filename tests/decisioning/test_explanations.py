@@ -108,7 +108,7 @@ def test_a_contact_says_what_raised_the_offer_why_the_channel_and_when() -> None
     )
     # No reasons from scoring: the sentence starts with the channel; the send-time words stay.
     assert said["ck_c"] == (
-        "By SMS to learn how they answer it (an exploration contact); "
+        "By SMS to learn how they answer this offer there (an exploration contact); "
         "sent at 19:00 local, when they usually read texts"
     )
 

@@ -76,6 +76,26 @@ def test_exploration_probabilities_add_up_and_match_their_frequency() -> None:
     assert (explore(worth, best, keys, "2026-03-02", 0.0)[0] == best).all()
 
 
+def test_exploration_draws_by_value_and_logs_the_probability_it_drew_with() -> None:
+    n = 40_000
+    keys = np.array([f"ck_{i}" for i in range(n)])
+    worth = np.zeros((n, 6), dtype=bool)
+    worth[:, [0, 2, 5]] = True
+    values = np.full((n, 6), -np.inf)
+    values[:, [0, 2, 5]] = [6.0, 3.0, 1.0]  # the best is column 0
+    best = np.zeros(n, dtype=np.int64)
+    chosen, probability, explored = explore(worth, best, keys, "2026-03-02", 0.3, values)
+    # Hand-worked: exploring draws pair j with 1/(2K) + share_of_value_j / 2, K = 3.
+    q = {0: 1 / 6 + 0.6 / 2, 2: 1 / 6 + 0.3 / 2, 5: 1 / 6 + 0.1 / 2}
+    expected = {0: 0.7 + 0.3 * q[0], 2: 0.3 * q[2], 5: 0.3 * q[5]}  # 0.84, 0.095, 0.065
+    for column, chance in expected.items():
+        assert np.allclose(probability[chosen == column], chance)
+        assert abs((chosen == column).mean() - chance) < 0.006  # the logged probability is true
+    assert (explored == (chosen != best)).all()
+    # A better-valued alternative is tried more often than a worse one, and none is never tried.
+    assert (chosen == 2).mean() > (chosen == 5).mean() > 0
+
+
 def _contacts(product: str, channel: str, n: int, clicks: int, predicted: float) -> pd.DataFrame:
     return pd.DataFrame(
         {
