@@ -15,8 +15,9 @@ import pandas as pd
 from models.specs import INTENT_WINDOWS, NOT_FEATURES, PRODUCTS, ModelSpec
 
 
-def base_feature_names(columns: Sequence[str]) -> list[str]:
-    return [c for c in columns if c not in NOT_FEATURES]
+def base_feature_names(columns: Sequence[str], spec: ModelSpec) -> list[str]:
+    """The columns of ``columns`` that ``spec`` learns from."""
+    return [c for c in columns if c not in NOT_FEATURES and c not in spec.excluded_features]
 
 
 def _offered_names() -> list[str]:

@@ -36,6 +36,8 @@ class ModelSpec:
     # Reason codes for every customer's top row at scoring time; other models' reasons are
     # computed on demand, for the customers an action is decided for.
     reasons_when_scoring: bool = False
+    # customer_features columns this model must not learn from (a policy, not a data gap).
+    excluded_features: tuple[str, ...] = ()
 
     @property
     def keys(self) -> tuple[str, ...]:
@@ -50,6 +52,8 @@ OFFER_PROPENSITY = ModelSpec(
     subjects=PRODUCTS,
     description="Probability the customer applies for the offered product within the label window.",
     reasons_when_scoring=True,
+    # What credit to offer is not decided by age (fair lending); how to reach someone may be.
+    excluded_features=("age_years",),
 )
 CHANNEL_RESPONSE = ModelSpec(
     name="channel_response",

@@ -72,7 +72,7 @@ def _platt(margin: np.ndarray, labels: np.ndarray, seed: int) -> tuple[float, fl
 def train_model(split: TrainingSplit, spec: ModelSpec, params: TrainingParams) -> TrainedModel:
     """Deterministic for a given seed and thread count."""
     base = base_feature_names(
-        [c for c in split.train.columns if c not in (spec.label, spec.subject)]
+        [c for c in split.train.columns if c not in (spec.label, spec.subject)], spec
     )
 
     def features(part: str) -> pd.DataFrame:

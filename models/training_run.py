@@ -43,7 +43,9 @@ class TrainingReport:
 
 def model_input(frame: pd.DataFrame, spec: ModelSpec) -> pd.DataFrame:
     """The columns the packaged model takes: features as float64, plus the offer or channel."""
-    features = base_feature_names([c for c in frame.columns if c not in (spec.label, spec.subject)])
+    features = base_feature_names(
+        [c for c in frame.columns if c not in (spec.label, spec.subject)], spec
+    )
     columns = {name: frame[name].astype("float64") for name in features}
     if spec.subject:
         columns = {spec.subject: frame[spec.subject].astype(str), **columns}

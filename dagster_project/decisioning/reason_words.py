@@ -22,6 +22,7 @@ _CHANNELS = {
 }
 _FIXED = {
     "tenure_days": "time as a customer",
+    "age_years": "age",
     "total_balance": "balances held with the bank",
     "deposit_change_30d": "change in deposits over 30 days",
     "products_held": "number of products held",

@@ -5,6 +5,11 @@
 {% macro customer_features(boundaries) %}
 {% set windows = [7, 30, 90] %}
 {% set channels = ['web', 'app', 'email', 'contact_centre', 'branch'] %}
+{% set age_days = dbt.datediff('p.date_of_birth', 'cast(b.as_of as date)', 'day') %}
+{% set birth_sources = [
+    ('stg_crm__customers', 'updated_at', 0),
+    ('stg_outcomes__applications', 'occurred_at', 1),
+] %}
 
 with boundary as (
     select as_of from {{ boundaries }} as b
@@ -87,6 +92,28 @@ held as (
     group by customer_key, as_of
 ),
 
+-- The date of birth known at each boundary, as dim_customer chooses it: the latest CRM record's,
+-- else the latest application's.
+births as (
+    select customer_key, as_of, date_of_birth from (
+        select m.customer_key, b.as_of, r.date_of_birth,
+            row_number() over (
+                partition by m.customer_key, b.as_of order by r.preference, r.known_at desc
+            ) as _rank
+        from (
+            {% for model, known_at, preference in birth_sources %}
+            select record_id, date_of_birth, {{ known_at }} as known_at, {{ preference }} as preference
+            from {{ ref(model) }}
+            where date_of_birth is not null
+            {% if not loop.last %}union all{% endif %}
+            {% endfor %}
+        ) as r
+        inner join {{ ref('int_identity_map') }} as m on m.record_id = r.record_id
+        inner join boundary as b on r.known_at < b.as_of
+    ) as ranked
+    where _rank = 1
+),
+
 deposits_month_before as (
     select customer_key, as_of, sum(coalesce(balance, 0)) as deposits
     from holdings_month_before
@@ -130,9 +157,14 @@ select
     case when d.deposits > 0
         then (coalesce(h.deposits, 0) - d.deposits) / d.deposits
         end as deposit_change_30d,
-    {{ dbt.datediff('h.first_product_opened_at', 'cast(b.as_of as date)', 'day') }} as tenure_days
+    {{ dbt.datediff('h.first_product_opened_at', 'cast(b.as_of as date)', 'day') }} as tenure_days,
+    -- Whole years since the date of birth the customer's records give; null when unknown or not
+    -- plausible (a birth after as_of, a placeholder a century back).
+    case when {{ age_days }} between 0 and 110 * 365
+        then cast(floor({{ age_days }} / 365.25) as integer) end as age_years
 from (select distinct customer_key from {{ ref('int_identity_map') }}) as c
 cross join boundary as b
+left join births as p on p.customer_key = c.customer_key and p.as_of = b.as_of
 left join activity as a on a.customer_key = c.customer_key and a.as_of = b.as_of
 left join held as h on h.customer_key = c.customer_key and h.as_of = b.as_of
 left join deposits_month_before as d on d.customer_key = c.customer_key and d.as_of = b.as_of

@@ -267,3 +267,20 @@ def test_repeat_opens_and_a_bounced_old_address_stop_nothing(
             [reachable],
         ).fetchone()
     assert (bounced, can_email) == (False, True)
+
+
+def test_age_is_whole_years_at_as_of_from_the_date_of_birth(world: DataPaths) -> None:
+    with connect(world.warehouse, read_only=True) as conn:
+        rows = conn.execute(
+            "SELECT f.customer_key, f.as_of, f.age_years, d.date_of_birth "
+            "FROM marts.customer_features AS f JOIN marts.dim_customer AS d USING (customer_key)"
+        ).df()
+    born = pd.to_datetime(rows["date_of_birth"])
+    assert born.notna().mean() > 0.5
+    days = (pd.to_datetime(rows["as_of"]).dt.normalize() - born).dt.days
+    expected = (days // 365.25).where(days.between(0, 110 * 365))
+    # An older record's date of birth still counts when the latest record has none.
+    assert not (rows["age_years"].isna() & expected.notna()).any()
+    known = expected.notna()
+    assert (rows.loc[known, "age_years"] == expected[known]).all()
+    assert rows.loc[known, "age_years"].between(16, 100).mean() > 0.95
