@@ -85,6 +85,10 @@ def test_training_is_reproducible_with_a_seed(world: DataPaths) -> None:
     assert not np.array_equal(first.holdout_scores, other.holdout_scores)
     # Calibrated: the mean score is close to the holdout's positive rate.
     assert first.holdout_scores.mean() == pytest.approx(split.holdout["applied"].mean(), abs=0.01)
+    # Age is in the training rows, and a feature of other models, but never of the offer model.
+    assert "age_years" in split.train.columns
+    assert "age_years" not in first.model.base_features
+    assert "tenure_days" in first.model.base_features
 
 
 def _inverted(split: TrainingSplit) -> TrainingSplit:
