@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 from pathlib import Path
 from typing import Annotated
 
@@ -24,6 +25,16 @@ DataDirOption = Annotated[
         help="Data directory (landing files, warehouse, reports). Default: data/ in the repo.",
     ),
 ]
+
+
+def stop_on_terminate() -> None:
+    """SIGTERM (a service manager, a test's terminate) stops a server as Ctrl-C does, also when
+    the process started with SIGTERM ignored, as a backgrounded or nohup'd shell passes it on."""
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
 
 
 def paths_for(data_dir: Path | None) -> DataPaths:

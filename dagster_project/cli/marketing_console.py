@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from .common import DataDirOption, console, paths_for
+from .common import DataDirOption, console, paths_for, stop_on_terminate
 
 
 def open_console(
@@ -42,6 +42,7 @@ def open_console(
         console.print(f"[red]Cannot serve on 127.0.0.1:{port}:[/red] {error.strerror or error}")
         raise typer.Exit(1) from None
     console.print(f"Console on {url_of(server)} (Ctrl-C to stop)", soft_wrap=True)
+    stop_on_terminate()
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from .common import DataDirOption, console, paths_for
+from .common import DataDirOption, console, paths_for, stop_on_terminate
 
 
 def serve_personalisation(
@@ -19,6 +19,7 @@ def serve_personalisation(
 
     server = start_server(paths_for(data_dir).root, port=port)
     console.print(f"Serving web offers on http://127.0.0.1:{port}/offer (Ctrl-C to stop)")
+    stop_on_terminate()
     try:
         while True:
             time.sleep(3600)
