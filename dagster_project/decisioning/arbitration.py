@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -106,35 +107,59 @@ def _as_list(value: object) -> list:
     return [str(v) for v in value]
 
 
+def _encoded_once(values: Iterable[Hashable]) -> np.ndarray:
+    """The JSON text of each value, encoded once per distinct value."""
+    memo: dict[Hashable, str] = {}
+    return np.array(
+        [memo[v] if v in memo else memo.setdefault(v, json.dumps(v)) for v in values], dtype=object
+    )
+
+
 def _content(
     customers: pd.DataFrame, rows: np.ndarray, offer_ids: np.ndarray, config: MarketingConfig
 ) -> list[str]:
-    """What the template receives: the offer's facts, what the customer considered, their stage."""
-    offers = {o.id: o for o in config.offers.offers}
+    """What the template receives: the offer's facts, what the customer considered, their stage.
+
+    Each row is the text ``json.dumps`` gives the object (keys sorted), put together from its
+    members' texts, and each member is encoded once per distinct value: the offers' facts once
+    per offer, the products considered once per combination, pages and stages once per value.
+    """
+    offers = config.offers.offers
+    position = {o.id: i for i, o in enumerate(offers)}
+    offer = np.array([position[offer_id] for offer_id in offer_ids], dtype=np.int64)
+    facts = np.array([json.dumps(o.content, sort_keys=True) for o in offers], dtype=object)
+    templates = np.array([json.dumps(o.template) for o in offers], dtype=object)
+    # The products considered, a bit per product: one list per combination.
     considered = np.stack(
         [customers[f"{p}_intent_30d"].to_numpy()[rows] > 0 for p in PRODUCTS], axis=1
     )
-    pages = customers["recent_pages"].to_numpy()[rows] if "recent_pages" in customers else None
-    stages = {p: customers.get(f"stage_{p}") for p in PRODUCTS}
-    out = []
-    for i, (row, offer_id) in enumerate(zip(rows, offer_ids, strict=True)):
-        offer = offers[offer_id]
-        stage = stages[offer.product]
-        out.append(
-            json.dumps(
-                {
-                    "template": offer.template,
-                    "offer": offer.content,
-                    "products_considered": [
-                        p for p, hit in zip(PRODUCTS, considered[i], strict=True) if hit
-                    ],
-                    "pages_viewed": _as_list(pages[i]) if pages is not None else [],
-                    "journey_stage": None if stage is None else stage.iloc[row],
-                },
-                sort_keys=True,
-            )
+    combinations = np.array(
+        [
+            json.dumps([p for bit, p in enumerate(PRODUCTS) if combination >> bit & 1])
+            for combination in range(2 ** len(PRODUCTS))
+        ],
+        dtype=object,
+    )
+    products = combinations[considered.astype(np.int64) @ (1 << np.arange(len(PRODUCTS)))]
+    pages = np.full(len(rows), "[]", dtype=object)
+    if "recent_pages" in customers:
+        viewed = customers["recent_pages"].to_numpy()[rows]
+        pages = _encoded_once(tuple(_as_list(value)) for value in viewed)
+    # The journey stage in the offer's product.
+    stages = np.full(len(rows), "null", dtype=object)
+    offer_products = np.array([o.product for o in offers])[offer]
+    for product in PRODUCTS:
+        stage = customers.get(f"stage_{product}")
+        at = np.flatnonzero(offer_products == product)
+        if stage is not None and len(at):
+            stages[at] = _encoded_once(stage.to_numpy()[rows[at]])
+    return [
+        f'{{"journey_stage": {stage}, "offer": {fact}, "pages_viewed": {viewed}, '
+        f'"products_considered": {considered}, "template": {template}}}'
+        for stage, fact, viewed, considered, template in zip(
+            stages, facts[offer], pages, products, templates[offer], strict=True
         )
-    return out
+    ]
 
 
 def decide(inputs: DecisionInputs, config: MarketingConfig) -> pd.DataFrame:
