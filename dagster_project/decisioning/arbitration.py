@@ -162,6 +162,42 @@ def _content(
     ]
 
 
+def _stacked(parts: list[dict[str, np.ndarray]]) -> pd.DataFrame:
+    """Plan rows, part after part, as ``pd.concat`` of their frames gives them (a column a part
+    lacks is NaN there), without its look at every value of a column holding only None."""
+    names = list(dict.fromkeys(name for part in parts for name in part))
+
+    def column(part: dict[str, np.ndarray], name: str) -> np.ndarray:
+        if name in part:
+            return part[name]
+        return np.full(len(part["row"]), np.nan, dtype=object)
+
+    return pd.DataFrame(
+        {name: np.concatenate([column(part, name) for part in parts]) for name in names}
+    )
+
+
+def _options(
+    options: np.ndarray, rows: np.ndarray, with_channel: np.ndarray, names: np.ndarray
+) -> np.ndarray:
+    """Per plan row with a channel, the names of the pairs its customer's ``options`` row
+    permits (a list of its own); None for the others. Named once per distinct set of pairs."""
+    out = np.full(len(rows), None, dtype=object)
+    if not len(names):
+        return out
+    at = np.flatnonzero(with_channel)
+    # Each customer's permitted pairs as one integer (bit j: pair j), named once per value.
+    sets = np.packbits(options[rows[at]], axis=1, bitorder="little")
+    distinct, which = np.unique(sets, axis=0, return_inverse=True)
+    named = [
+        tuple(names[np.flatnonzero(np.unpackbits(d, count=len(names), bitorder="little"))])
+        for d in distinct
+    ]
+    for i, w in zip(at.tolist(), which.ravel().tolist(), strict=True):
+        out[i] = list(named[w])
+    return out
+
+
 def decide(inputs: DecisionInputs, config: MarketingConfig) -> pd.DataFrame:
     """The next-best-action rows for every customer (see the module docstring)."""
     return decide_with_evidence(inputs, config)[0]
@@ -272,11 +308,12 @@ def decide_with_evidence(
     web_value = offer_value[np.arange(n), web_offer] if len(offers) else np.full(n, -np.inf)
     web = contact | (web_value >= max(policy.min_priority, 1e-12))
 
-    rows = []
+    parts = []
     # Control group: what the plan would have been, held out.
     held = control & (contact | web)
     certain = np.ones(n)
     contact_probability = np.where(contact, chosen_probability, 1.0)
+    channel_names = np.array([*OUTBOUND_CHANNELS, None], dtype=object)  # -1: no channel
     for action, mask, offer_index, channel_index, score, probability in (
         (
             "contact",
@@ -299,35 +336,35 @@ def decide_with_evidence(
         idx = np.flatnonzero(mask)
         if not len(idx):
             continue
-        chosen = offer_index[idx]
-        frame = pd.DataFrame(
+        parts.append(
             {
                 "row": idx,
-                "action": action,
-                "offer_index": chosen,
-                "channel": None
+                "action": np.full(len(idx), action, dtype=object),
+                "offer_index": offer_index[idx],
+                "channel": np.full(len(idx), None, dtype=object)
                 if channel_index is None
-                else [OUTBOUND_CHANNELS[c] if c >= 0 else None for c in channel_index[idx]],
+                else channel_names[channel_index[idx]],
                 "priority": score[idx],
                 "action_probability": probability[idx],
                 "explored": explored[idx] & (action != "web"),
             }
         )
-        rows.append(frame)
     plan = (
-        pd.concat(rows, ignore_index=True)
-        if rows
+        _stacked(parts)
+        if parts
         else pd.DataFrame(columns=["row", "action", "offer_index", "channel", "priority"])
     )
 
-    if len(plan) and waiting.any():  # the web offer still shows; it says why nobody was sent
-        on_web = (plan["action"] == "web").to_numpy() & waiting[plan["row"].to_numpy(np.int64)]
-        plan.loc[on_web, "explanation"] = f"no contact: {WAITING}"
-    if len(plan):  # why any other web offer has no contact beside it (the held-back rule)
+    if len(plan):
         at = plan["row"].to_numpy(np.int64)
-        alone = (plan["action"] == "web").to_numpy() & ~contact[at] & ~waiting[at]
+        on_web = (plan["action"] == "web").to_numpy()
+        explanation = np.full(len(plan), np.nan, dtype=object)
+        # The web offer still shows for those waiting; it says why nobody was sent.
+        explanation[on_web & waiting[at]] = f"no contact: {WAITING}"
+        # Why any other web offer has no contact beside it (the held-back rule).
+        alone = on_web & ~contact[at] & ~waiting[at]
         at = at[alone]
-        plan.loc[alone, "explanation"] = np.where(
+        explanation[alone] = np.where(
             ~permitted.any(axis=(1, 2))[at],
             NO_CONSENT,
             np.where(
@@ -336,19 +373,13 @@ def decide_with_evidence(
                 np.where(~contactable.any(axis=(1, 2))[at], CHANNELS_CLOSED, CONTACT_BELOW_FLOOR),
             ),
         )
-
-    # What each contact could have been: every pair the rules permitted (off-policy support).
-    if len(plan):
-        options = contactable.reshape(n, -1)
-        with_channel = plan["channel"].notna().to_numpy()
-        names = np.array(
-            [f"{o.id}/{c}" for o in offers for c in OUTBOUND_CHANNELS] or [""], dtype=object
-        )
-        plan["options"] = None
-        plan.loc[with_channel, "options"] = pd.Series(
-            [list(names[np.flatnonzero(options[r])]) for r in plan["row"].to_numpy()[with_channel]],
-            index=plan.index[with_channel],
-            dtype=object,
+        plan["explanation"] = explanation
+        # What each contact could have been: every pair the rules permitted (off-policy support).
+        plan["options"] = _options(
+            contactable.reshape(n, -1),
+            plan["row"].to_numpy(),
+            plan["channel"].notna().to_numpy(),
+            np.array([f"{o.id}/{c}" for o in offers for c in OUTBOUND_CHANNELS], dtype=object),
         )
 
     # Advisor tasks: flagged offers of enough value, within each advisor's daily capacity.
@@ -388,24 +419,18 @@ def decide_with_evidence(
             ),
         ),
     )
-    plan = pd.concat(
-        [
-            plan,
-            pd.DataFrame(
-                {
-                    "row": idle,
-                    "action": "no_action",
-                    "offer_index": -1,
-                    "channel": None,
-                    "priority": np.nan,
-                    "action_probability": 1.0,
-                    "explored": False,
-                    "explanation": reasons,
-                }
-            ),
-        ],
-        ignore_index=True,
-    )
+    no_action = {
+        "row": idle,
+        "action": np.full(len(idle), "no_action", dtype=object),
+        "offer_index": np.full(len(idle), -1, dtype=np.int64),
+        "channel": np.full(len(idle), None, dtype=object),
+        "priority": np.full(len(idle), np.nan),
+        "action_probability": np.ones(len(idle)),
+        "explored": np.zeros(len(idle), dtype=bool),
+        "explanation": reasons,
+    }
+    planned_parts = [{c: plan[c].to_numpy() for c in plan.columns}] if len(plan) else []
+    plan = _stacked([*planned_parts, no_action])
     finished = _finish(
         plan,
         customers,
