@@ -75,14 +75,15 @@ def control_group(keys: np.ndarray, share: float) -> np.ndarray:
 
 def decision_ids(frame: pd.DataFrame, day: str) -> list[str]:
     parts = zip(
-        frame["customer_key"],
-        frame["action"],
-        frame["offer_id"].fillna(""),
-        frame["channel"].fillna(""),
+        frame["customer_key"].tolist(),
+        frame["action"].tolist(),
+        frame["offer_id"].fillna("").tolist(),
+        frame["channel"].fillna("").tolist(),
         strict=True,
     )
+    sha256 = hashlib.sha256
     return [
-        hashlib.sha256(f"{key}|{day}|{action}|{offer}|{channel}".encode()).hexdigest()[:24]
+        sha256(f"{key}|{day}|{action}|{offer}|{channel}".encode()).hexdigest()[:24]
         for key, action, offer, channel in parts
     ]
 
@@ -557,10 +558,17 @@ def _finish(
     # Reason codes: the scoring run's, when the chosen offer is the customer's top-scored product.
     top = inputs.offer_scores
     if not top.empty and "reason_codes" in top:
-        top = top[top["rank"] == 1].set_index("customer_key")
-        same = top["subject"].reindex(out["customer_key"]).to_numpy() == out["product"].to_numpy()
-        codes = top["reason_codes"].reindex(out["customer_key"]).to_numpy()
-        out["reason_codes"] = np.where(same, codes, None)
+        # The top-scored product and its codes per customer row, then per plan row.
+        top = top[top["rank"] == 1]
+        if pd.Index(top["customer_key"]).has_duplicates:
+            raise ValueError("offer_scores hold more than one rank-1 row for a customer")
+        at = pd.Index(customers["customer_key"]).get_indexer(top["customer_key"])
+        subject = np.full(len(customers), None, dtype=object)
+        codes = np.full(len(customers), None, dtype=object)
+        subject[at[at >= 0]] = top["subject"].to_numpy()[at >= 0]
+        codes[at[at >= 0]] = top["reason_codes"].to_numpy()[at >= 0]
+        same = pd.notna(subject[row]) & (subject[row] == out["product"].to_numpy())
+        out["reason_codes"] = np.where(same, codes[row], None)
     else:
         out["reason_codes"] = None
     with_offer = out["offer_id"].notna().to_numpy() & (out["action"] != "no_action").to_numpy()
@@ -577,4 +585,15 @@ def _finish(
     day = now.date().isoformat()
     out["decision_date"] = day
     out.insert(0, "decision_id", decision_ids(out, day))
-    return out.sort_values(["customer_key", "action"]).reset_index(drop=True)
+    return out.iloc[
+        _by_customer_and_action(customers["customer_key"], row, out["action"])
+    ].reset_index(drop=True)
+
+
+def _by_customer_and_action(keys: pd.Series, row: np.ndarray, actions: pd.Series) -> np.ndarray:
+    """The order of plan rows by customer key, then action: sorted on integer ranks (the keys
+    sorted once, as fixed-width text), not on the strings of every row."""
+    rank = np.empty(len(keys), dtype=np.int64)
+    rank[np.argsort(keys.to_numpy(dtype=str), kind="stable")] = np.arange(len(keys))
+    action_rank, _ = pd.factorize(actions, sort=True)
+    return np.lexsort((action_rank, rank[row]))
