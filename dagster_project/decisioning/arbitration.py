@@ -88,17 +88,47 @@ def decision_ids(frame: pd.DataFrame, day: str) -> list[str]:
     ]
 
 
+def _positions(keys: pd.Index, scores: pd.DataFrame) -> np.ndarray:
+    """Each score row's customer position in ``keys`` (-1: not there), looked up once per run
+    of equal consecutive keys: scores hold a customer's rows together, one per subject."""
+    if scores.empty:
+        return np.zeros(0, dtype=np.intp)
+    values = scores["customer_key"].to_numpy()
+    if len(values) < 2:
+        return keys.get_indexer(values)
+    starts = np.flatnonzero(np.r_[True, values[1:] != values[:-1]])
+    return np.repeat(keys.get_indexer(values[starts]), np.diff(np.r_[starts, len(values)]))
+
+
 def _pivot(
-    scores: pd.DataFrame, keys: pd.Index, subjects: tuple[str, ...], fill: float
+    scores: pd.DataFrame, rows: np.ndarray, customers: int, subjects: tuple[str, ...], fill: float
 ) -> np.ndarray:
-    out = np.full((len(keys), len(subjects)), np.nan)
+    """(customers, subjects) scores from score rows at customer ``rows`` (-1: not decided)."""
+    out = np.full((customers, len(subjects)), np.nan)
     if scores.empty:
         return np.where(np.isnan(out), fill, out)
-    rows = keys.get_indexer(scores["customer_key"])
     cols = pd.Index(subjects).get_indexer(scores["subject"])
     ok = (rows >= 0) & (cols >= 0)
     out[rows[ok], cols[ok]] = scores["score"].to_numpy()[ok]
     return out
+
+
+def _top_reasons(
+    scores: pd.DataFrame, rows: np.ndarray, customers: int
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """Per customer row, the top-scored product and the scoring run's reason codes for it (None
+    where it has none); None when the scores carry no reason codes."""
+    if scores.empty or "reason_codes" not in scores:
+        return None
+    top = (scores["rank"] == 1).to_numpy(dtype=bool, na_value=False) & (rows >= 0)
+    at = rows[top]
+    if len(at) and np.bincount(at).max() > 1:
+        raise ValueError("offer_scores hold more than one rank-1 row for a customer")
+    subject = np.full(customers, None, dtype=object)
+    codes = np.full(customers, None, dtype=object)
+    subject[at] = scores["subject"].to_numpy()[top]
+    codes[at] = scores["reason_codes"].to_numpy()[top]
+    return subject, codes
 
 
 def _as_list(value: object) -> list:
@@ -217,7 +247,8 @@ def decide_with_evidence(
 
     # Scores: an offer takes its product's propensity; a channel with no score yet, its prior.
     offer_products = [PRODUCTS.index(o.product) for o in offers]
-    product_scores = _pivot(inputs.offer_scores, keys, PRODUCTS, 0.0)
+    offer_rows = _positions(keys, inputs.offer_scores)
+    product_scores = _pivot(inputs.offer_scores, offer_rows, n, PRODUCTS, 0.0)
     p_offer = (
         np.nan_to_num(product_scores[:, offer_products], nan=0.0) if offers else np.zeros((n, 0))
     )
@@ -225,7 +256,13 @@ def decide_with_evidence(
     learned = learn_responses(
         inputs.history,
         keys,
-        _pivot(inputs.channel_scores, keys, OUTBOUND_CHANNELS, np.nan),
+        _pivot(
+            inputs.channel_scores,
+            _positions(keys, inputs.channel_scores),
+            n,
+            OUTBOUND_CHANNELS,
+            np.nan,
+        ),
         np.array([channels.outbound(c).prior_response for c in OUTBOUND_CHANNELS]),
         now,
         inputs.evidence,
@@ -429,6 +466,7 @@ def decide_with_evidence(
         "action_probability": np.ones(len(idle)),
         "explored": np.zeros(len(idle), dtype=bool),
         "explanation": reasons,
+        "options": np.full(len(idle), None, dtype=object),
     }
     planned_parts = [{c: plan[c].to_numpy() for c in plan.columns}] if len(plan) else []
     plan = _stacked([*planned_parts, no_action])
@@ -444,6 +482,7 @@ def decide_with_evidence(
         control,
         now,
         availability.not_before,
+        _top_reasons(inputs.offer_scores, offer_rows, n),
     )
     return finished, learned
 
@@ -460,6 +499,7 @@ def _finish(
     control: np.ndarray,
     now: datetime,
     not_before: np.ndarray,
+    top_reasons: tuple[np.ndarray, np.ndarray] | None,
 ) -> pd.DataFrame:
     row = plan["row"].to_numpy(dtype=np.int64)
     planned_offer = plan["offer_index"].to_numpy(dtype=np.int64)
@@ -497,10 +537,7 @@ def _finish(
             "explored": plan["explored"].astype("boolean").fillna(False).to_numpy(dtype=bool),
             "explanation": plan.get("explanation", pd.Series(None, index=plan.index)).to_numpy(),
             # The offer/channel pairs this contact was chosen among (its own included).
-            "options": [
-                v if isinstance(v, list) else None
-                for v in plan.get("options", pd.Series(None, index=plan.index))
-            ],
+            "options": plan["options"].to_numpy(),
         }
     )
     # Scheduled: contacts wait out quiet hours in the customer's zone, or for their best hour
@@ -556,19 +593,10 @@ def _finish(
     moved = pd.notna(best_hour)
     out.loc[moved, "explanation"] = best_hour[moved]
     # Reason codes: the scoring run's, when the chosen offer is the customer's top-scored product.
-    top = inputs.offer_scores
-    if not top.empty and "reason_codes" in top:
-        # The top-scored product and its codes per customer row, then per plan row.
-        top = top[top["rank"] == 1]
-        if pd.Index(top["customer_key"]).has_duplicates:
-            raise ValueError("offer_scores hold more than one rank-1 row for a customer")
-        at = pd.Index(customers["customer_key"]).get_indexer(top["customer_key"])
-        subject = np.full(len(customers), None, dtype=object)
-        codes = np.full(len(customers), None, dtype=object)
-        subject[at[at >= 0]] = top["subject"].to_numpy()[at >= 0]
-        codes[at[at >= 0]] = top["reason_codes"].to_numpy()[at >= 0]
-        same = pd.notna(subject[row]) & (subject[row] == out["product"].to_numpy())
-        out["reason_codes"] = np.where(same, codes[row], None)
+    if top_reasons is not None:
+        subject, codes = (values[row] for values in top_reasons)
+        same = pd.notna(subject) & (subject == out["product"].to_numpy())
+        out["reason_codes"] = np.where(same, codes, None)
     else:
         out["reason_codes"] = None
     with_offer = out["offer_id"].notna().to_numpy() & (out["action"] != "no_action").to_numpy()
@@ -585,9 +613,9 @@ def _finish(
     day = now.date().isoformat()
     out["decision_date"] = day
     out.insert(0, "decision_id", decision_ids(out, day))
-    return out.iloc[
-        _by_customer_and_action(customers["customer_key"], row, out["action"])
-    ].reset_index(drop=True)
+    ordered = out.take(_by_customer_and_action(customers["customer_key"], row, out["action"]))
+    ordered.index = pd.RangeIndex(len(ordered))
+    return ordered
 
 
 def _by_customer_and_action(keys: pd.Series, row: np.ndarray, actions: pd.Series) -> np.ndarray:
