@@ -238,7 +238,9 @@ def decide_with_evidence(
     inputs: DecisionInputs, config: MarketingConfig
 ) -> tuple[pd.DataFrame, ResponseEstimates]:
     """The plan, and what response learning estimated from the contact history for it."""
-    customers = inputs.customers.reset_index(drop=True)
+    customers = inputs.customers
+    if not customers.index.equals(pd.RangeIndex(len(customers))):
+        customers = customers.reset_index(drop=True)  # positions are rows (no copy otherwise)
     keys = pd.Index(customers["customer_key"])
     n = len(keys)
     now = pd.Timestamp(inputs.now).tz_convert("UTC").to_pydatetime()
