@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -74,29 +75,60 @@ def control_group(keys: np.ndarray, share: float) -> np.ndarray:
 
 def decision_ids(frame: pd.DataFrame, day: str) -> list[str]:
     parts = zip(
-        frame["customer_key"],
-        frame["action"],
-        frame["offer_id"].fillna(""),
-        frame["channel"].fillna(""),
+        frame["customer_key"].tolist(),
+        frame["action"].tolist(),
+        frame["offer_id"].fillna("").tolist(),
+        frame["channel"].fillna("").tolist(),
         strict=True,
     )
+    sha256 = hashlib.sha256
     return [
-        hashlib.sha256(f"{key}|{day}|{action}|{offer}|{channel}".encode()).hexdigest()[:24]
+        sha256(f"{key}|{day}|{action}|{offer}|{channel}".encode()).hexdigest()[:24]
         for key, action, offer, channel in parts
     ]
 
 
+def _positions(keys: pd.Index, scores: pd.DataFrame) -> np.ndarray:
+    """Each score row's customer position in ``keys`` (-1: not there), looked up once per run
+    of equal consecutive keys: scores hold a customer's rows together, one per subject."""
+    if scores.empty:
+        return np.zeros(0, dtype=np.intp)
+    values = scores["customer_key"].to_numpy()
+    if len(values) < 2:
+        return keys.get_indexer(values)
+    starts = np.flatnonzero(np.r_[True, values[1:] != values[:-1]])
+    return np.repeat(keys.get_indexer(values[starts]), np.diff(np.r_[starts, len(values)]))
+
+
 def _pivot(
-    scores: pd.DataFrame, keys: pd.Index, subjects: tuple[str, ...], fill: float
+    scores: pd.DataFrame, rows: np.ndarray, customers: int, subjects: tuple[str, ...], fill: float
 ) -> np.ndarray:
-    out = np.full((len(keys), len(subjects)), np.nan)
+    """(customers, subjects) scores from score rows at customer ``rows`` (-1: not decided)."""
+    out = np.full((customers, len(subjects)), np.nan)
     if scores.empty:
         return np.where(np.isnan(out), fill, out)
-    rows = keys.get_indexer(scores["customer_key"])
     cols = pd.Index(subjects).get_indexer(scores["subject"])
     ok = (rows >= 0) & (cols >= 0)
     out[rows[ok], cols[ok]] = scores["score"].to_numpy()[ok]
     return out
+
+
+def _top_reasons(
+    scores: pd.DataFrame, rows: np.ndarray, customers: int
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """Per customer row, the top-scored product and the scoring run's reason codes for it (None
+    where it has none); None when the scores carry no reason codes."""
+    if scores.empty or "reason_codes" not in scores:
+        return None
+    top = (scores["rank"] == 1).to_numpy(dtype=bool, na_value=False) & (rows >= 0)
+    at = rows[top]
+    if len(at) and np.bincount(at).max() > 1:
+        raise ValueError("offer_scores hold more than one rank-1 row for a customer")
+    subject = np.full(customers, None, dtype=object)
+    codes = np.full(customers, None, dtype=object)
+    subject[at] = scores["subject"].to_numpy()[top]
+    codes[at] = scores["reason_codes"].to_numpy()[top]
+    return subject, codes
 
 
 def _as_list(value: object) -> list:
@@ -106,34 +138,94 @@ def _as_list(value: object) -> list:
     return [str(v) for v in value]
 
 
+def _encoded_once(values: Iterable[Hashable]) -> np.ndarray:
+    """The JSON text of each value, encoded once per distinct value."""
+    memo: dict[Hashable, str] = {}
+    return np.array(
+        [memo[v] if v in memo else memo.setdefault(v, json.dumps(v)) for v in values], dtype=object
+    )
+
+
 def _content(
     customers: pd.DataFrame, rows: np.ndarray, offer_ids: np.ndarray, config: MarketingConfig
 ) -> list[str]:
-    """What the template receives: the offer's facts, what the customer considered, their stage."""
-    offers = {o.id: o for o in config.offers.offers}
+    """What the template receives: the offer's facts, what the customer considered, their stage.
+
+    Each row is the text ``json.dumps`` gives the object (keys sorted), put together from its
+    members' texts, and each member is encoded once per distinct value: the offers' facts once
+    per offer, the products considered once per combination, pages and stages once per value.
+    """
+    offers = config.offers.offers
+    position = {o.id: i for i, o in enumerate(offers)}
+    offer = np.array([position[offer_id] for offer_id in offer_ids], dtype=np.int64)
+    facts = np.array([json.dumps(o.content, sort_keys=True) for o in offers], dtype=object)
+    templates = np.array([json.dumps(o.template) for o in offers], dtype=object)
+    # The products considered, a bit per product: one list per combination.
     considered = np.stack(
         [customers[f"{p}_intent_30d"].to_numpy()[rows] > 0 for p in PRODUCTS], axis=1
     )
-    pages = customers["recent_pages"].to_numpy()[rows] if "recent_pages" in customers else None
-    stages = {p: customers.get(f"stage_{p}") for p in PRODUCTS}
-    out = []
-    for i, (row, offer_id) in enumerate(zip(rows, offer_ids, strict=True)):
-        offer = offers[offer_id]
-        stage = stages[offer.product]
-        out.append(
-            json.dumps(
-                {
-                    "template": offer.template,
-                    "offer": offer.content,
-                    "products_considered": [
-                        p for p, hit in zip(PRODUCTS, considered[i], strict=True) if hit
-                    ],
-                    "pages_viewed": _as_list(pages[i]) if pages is not None else [],
-                    "journey_stage": None if stage is None else stage.iloc[row],
-                },
-                sort_keys=True,
-            )
+    combinations = np.array(
+        [
+            json.dumps([p for bit, p in enumerate(PRODUCTS) if combination >> bit & 1])
+            for combination in range(2 ** len(PRODUCTS))
+        ],
+        dtype=object,
+    )
+    products = combinations[considered.astype(np.int64) @ (1 << np.arange(len(PRODUCTS)))]
+    pages = np.full(len(rows), "[]", dtype=object)
+    if "recent_pages" in customers:
+        viewed = customers["recent_pages"].to_numpy()[rows]
+        pages = _encoded_once(tuple(_as_list(value)) for value in viewed)
+    # The journey stage in the offer's product.
+    stages = np.full(len(rows), "null", dtype=object)
+    offer_products = np.array([o.product for o in offers])[offer]
+    for product in PRODUCTS:
+        stage = customers.get(f"stage_{product}")
+        at = np.flatnonzero(offer_products == product)
+        if stage is not None and len(at):
+            stages[at] = _encoded_once(stage.to_numpy()[rows[at]])
+    return [
+        f'{{"journey_stage": {stage}, "offer": {fact}, "pages_viewed": {viewed}, '
+        f'"products_considered": {considered}, "template": {template}}}'
+        for stage, fact, viewed, considered, template in zip(
+            stages, facts[offer], pages, products, templates[offer], strict=True
         )
+    ]
+
+
+def _stacked(parts: list[dict[str, np.ndarray]]) -> pd.DataFrame:
+    """Plan rows, part after part, as ``pd.concat`` of their frames gives them (a column a part
+    lacks is NaN there), without its look at every value of a column holding only None."""
+    names = list(dict.fromkeys(name for part in parts for name in part))
+
+    def column(part: dict[str, np.ndarray], name: str) -> np.ndarray:
+        if name in part:
+            return part[name]
+        return np.full(len(part["row"]), np.nan, dtype=object)
+
+    return pd.DataFrame(
+        {name: np.concatenate([column(part, name) for part in parts]) for name in names}
+    )
+
+
+def _options(
+    options: np.ndarray, rows: np.ndarray, with_channel: np.ndarray, names: np.ndarray
+) -> np.ndarray:
+    """Per plan row with a channel, the names of the pairs its customer's ``options`` row
+    permits (a list of its own); None for the others. Named once per distinct set of pairs."""
+    out = np.full(len(rows), None, dtype=object)
+    if not len(names):
+        return out
+    at = np.flatnonzero(with_channel)
+    # Each customer's permitted pairs as one integer (bit j: pair j), named once per value.
+    sets = np.packbits(options[rows[at]], axis=1, bitorder="little")
+    distinct, which = np.unique(sets, axis=0, return_inverse=True)
+    named = [
+        tuple(names[np.flatnonzero(np.unpackbits(d, count=len(names), bitorder="little"))])
+        for d in distinct
+    ]
+    for i, w in zip(at.tolist(), which.ravel().tolist(), strict=True):
+        out[i] = list(named[w])
     return out
 
 
@@ -146,7 +238,9 @@ def decide_with_evidence(
     inputs: DecisionInputs, config: MarketingConfig
 ) -> tuple[pd.DataFrame, ResponseEstimates]:
     """The plan, and what response learning estimated from the contact history for it."""
-    customers = inputs.customers.reset_index(drop=True)
+    customers = inputs.customers
+    if not customers.index.equals(pd.RangeIndex(len(customers))):
+        customers = customers.reset_index(drop=True)  # positions are rows (no copy otherwise)
     keys = pd.Index(customers["customer_key"])
     n = len(keys)
     now = pd.Timestamp(inputs.now).tz_convert("UTC").to_pydatetime()
@@ -155,7 +249,8 @@ def decide_with_evidence(
 
     # Scores: an offer takes its product's propensity; a channel with no score yet, its prior.
     offer_products = [PRODUCTS.index(o.product) for o in offers]
-    product_scores = _pivot(inputs.offer_scores, keys, PRODUCTS, 0.0)
+    offer_rows = _positions(keys, inputs.offer_scores)
+    product_scores = _pivot(inputs.offer_scores, offer_rows, n, PRODUCTS, 0.0)
     p_offer = (
         np.nan_to_num(product_scores[:, offer_products], nan=0.0) if offers else np.zeros((n, 0))
     )
@@ -163,7 +258,13 @@ def decide_with_evidence(
     learned = learn_responses(
         inputs.history,
         keys,
-        _pivot(inputs.channel_scores, keys, OUTBOUND_CHANNELS, np.nan),
+        _pivot(
+            inputs.channel_scores,
+            _positions(keys, inputs.channel_scores),
+            n,
+            OUTBOUND_CHANNELS,
+            np.nan,
+        ),
         np.array([channels.outbound(c).prior_response for c in OUTBOUND_CHANNELS]),
         now,
         inputs.evidence,
@@ -247,11 +348,12 @@ def decide_with_evidence(
     web_value = offer_value[np.arange(n), web_offer] if len(offers) else np.full(n, -np.inf)
     web = contact | (web_value >= max(policy.min_priority, 1e-12))
 
-    rows = []
+    parts = []
     # Control group: what the plan would have been, held out.
     held = control & (contact | web)
     certain = np.ones(n)
     contact_probability = np.where(contact, chosen_probability, 1.0)
+    channel_names = np.array([*OUTBOUND_CHANNELS, None], dtype=object)  # -1: no channel
     for action, mask, offer_index, channel_index, score, probability in (
         (
             "contact",
@@ -274,35 +376,35 @@ def decide_with_evidence(
         idx = np.flatnonzero(mask)
         if not len(idx):
             continue
-        chosen = offer_index[idx]
-        frame = pd.DataFrame(
+        parts.append(
             {
                 "row": idx,
-                "action": action,
-                "offer_index": chosen,
-                "channel": None
+                "action": np.full(len(idx), action, dtype=object),
+                "offer_index": offer_index[idx],
+                "channel": np.full(len(idx), None, dtype=object)
                 if channel_index is None
-                else [OUTBOUND_CHANNELS[c] if c >= 0 else None for c in channel_index[idx]],
+                else channel_names[channel_index[idx]],
                 "priority": score[idx],
                 "action_probability": probability[idx],
                 "explored": explored[idx] & (action != "web"),
             }
         )
-        rows.append(frame)
     plan = (
-        pd.concat(rows, ignore_index=True)
-        if rows
+        _stacked(parts)
+        if parts
         else pd.DataFrame(columns=["row", "action", "offer_index", "channel", "priority"])
     )
 
-    if len(plan) and waiting.any():  # the web offer still shows; it says why nobody was sent
-        on_web = (plan["action"] == "web").to_numpy() & waiting[plan["row"].to_numpy(np.int64)]
-        plan.loc[on_web, "explanation"] = f"no contact: {WAITING}"
-    if len(plan):  # why any other web offer has no contact beside it (the held-back rule)
+    if len(plan):
         at = plan["row"].to_numpy(np.int64)
-        alone = (plan["action"] == "web").to_numpy() & ~contact[at] & ~waiting[at]
+        on_web = (plan["action"] == "web").to_numpy()
+        explanation = np.full(len(plan), np.nan, dtype=object)
+        # The web offer still shows for those waiting; it says why nobody was sent.
+        explanation[on_web & waiting[at]] = f"no contact: {WAITING}"
+        # Why any other web offer has no contact beside it (the held-back rule).
+        alone = on_web & ~contact[at] & ~waiting[at]
         at = at[alone]
-        plan.loc[alone, "explanation"] = np.where(
+        explanation[alone] = np.where(
             ~permitted.any(axis=(1, 2))[at],
             NO_CONSENT,
             np.where(
@@ -311,19 +413,13 @@ def decide_with_evidence(
                 np.where(~contactable.any(axis=(1, 2))[at], CHANNELS_CLOSED, CONTACT_BELOW_FLOOR),
             ),
         )
-
-    # What each contact could have been: every pair the rules permitted (off-policy support).
-    if len(plan):
-        options = contactable.reshape(n, -1)
-        with_channel = plan["channel"].notna().to_numpy()
-        names = np.array(
-            [f"{o.id}/{c}" for o in offers for c in OUTBOUND_CHANNELS] or [""], dtype=object
-        )
-        plan["options"] = None
-        plan.loc[with_channel, "options"] = pd.Series(
-            [list(names[np.flatnonzero(options[r])]) for r in plan["row"].to_numpy()[with_channel]],
-            index=plan.index[with_channel],
-            dtype=object,
+        plan["explanation"] = explanation
+        # What each contact could have been: every pair the rules permitted (off-policy support).
+        plan["options"] = _options(
+            contactable.reshape(n, -1),
+            plan["row"].to_numpy(),
+            plan["channel"].notna().to_numpy(),
+            np.array([f"{o.id}/{c}" for o in offers for c in OUTBOUND_CHANNELS], dtype=object),
         )
 
     # Advisor tasks: flagged offers of enough value, within each advisor's daily capacity.
@@ -363,24 +459,19 @@ def decide_with_evidence(
             ),
         ),
     )
-    plan = pd.concat(
-        [
-            plan,
-            pd.DataFrame(
-                {
-                    "row": idle,
-                    "action": "no_action",
-                    "offer_index": -1,
-                    "channel": None,
-                    "priority": np.nan,
-                    "action_probability": 1.0,
-                    "explored": False,
-                    "explanation": reasons,
-                }
-            ),
-        ],
-        ignore_index=True,
-    )
+    no_action = {
+        "row": idle,
+        "action": np.full(len(idle), "no_action", dtype=object),
+        "offer_index": np.full(len(idle), -1, dtype=np.int64),
+        "channel": np.full(len(idle), None, dtype=object),
+        "priority": np.full(len(idle), np.nan),
+        "action_probability": np.ones(len(idle)),
+        "explored": np.zeros(len(idle), dtype=bool),
+        "explanation": reasons,
+        "options": np.full(len(idle), None, dtype=object),
+    }
+    planned_parts = [{c: plan[c].to_numpy() for c in plan.columns}] if len(plan) else []
+    plan = _stacked([*planned_parts, no_action])
     finished = _finish(
         plan,
         customers,
@@ -393,6 +484,7 @@ def decide_with_evidence(
         control,
         now,
         availability.not_before,
+        _top_reasons(inputs.offer_scores, offer_rows, n),
     )
     return finished, learned
 
@@ -409,6 +501,7 @@ def _finish(
     control: np.ndarray,
     now: datetime,
     not_before: np.ndarray,
+    top_reasons: tuple[np.ndarray, np.ndarray] | None,
 ) -> pd.DataFrame:
     row = plan["row"].to_numpy(dtype=np.int64)
     planned_offer = plan["offer_index"].to_numpy(dtype=np.int64)
@@ -446,10 +539,7 @@ def _finish(
             "explored": plan["explored"].astype("boolean").fillna(False).to_numpy(dtype=bool),
             "explanation": plan.get("explanation", pd.Series(None, index=plan.index)).to_numpy(),
             # The offer/channel pairs this contact was chosen among (its own included).
-            "options": [
-                v if isinstance(v, list) else None
-                for v in plan.get("options", pd.Series(None, index=plan.index))
-            ],
+            "options": plan["options"].to_numpy(),
         }
     )
     # Scheduled: contacts wait out quiet hours in the customer's zone, or for their best hour
@@ -505,11 +595,9 @@ def _finish(
     moved = pd.notna(best_hour)
     out.loc[moved, "explanation"] = best_hour[moved]
     # Reason codes: the scoring run's, when the chosen offer is the customer's top-scored product.
-    top = inputs.offer_scores
-    if not top.empty and "reason_codes" in top:
-        top = top[top["rank"] == 1].set_index("customer_key")
-        same = top["subject"].reindex(out["customer_key"]).to_numpy() == out["product"].to_numpy()
-        codes = top["reason_codes"].reindex(out["customer_key"]).to_numpy()
+    if top_reasons is not None:
+        subject, codes = (values[row] for values in top_reasons)
+        same = pd.notna(subject) & (subject == out["product"].to_numpy())
         out["reason_codes"] = np.where(same, codes, None)
     else:
         out["reason_codes"] = None
@@ -527,4 +615,15 @@ def _finish(
     day = now.date().isoformat()
     out["decision_date"] = day
     out.insert(0, "decision_id", decision_ids(out, day))
-    return out.sort_values(["customer_key", "action"]).reset_index(drop=True)
+    ordered = out.take(_by_customer_and_action(customers["customer_key"], row, out["action"]))
+    ordered.index = pd.RangeIndex(len(ordered))
+    return ordered
+
+
+def _by_customer_and_action(keys: pd.Series, row: np.ndarray, actions: pd.Series) -> np.ndarray:
+    """The order of plan rows by customer key, then action: sorted on integer ranks (the keys
+    sorted once, as fixed-width text), not on the strings of every row."""
+    rank = np.empty(len(keys), dtype=np.int64)
+    rank[np.argsort(keys.to_numpy(dtype=str), kind="stable")] = np.arange(len(keys))
+    action_rank, _ = pd.factorize(actions, sort=True)
+    return np.lexsort((action_rank, rank[row]))

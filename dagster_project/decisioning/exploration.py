@@ -26,12 +26,13 @@ import numpy as np
 def stable_uniform(keys: np.ndarray, salt: str | None = None) -> np.ndarray:
     """A draw uniform on [0, 1) per key, the same on every run: a hash of ``salt|key`` (of the
     key alone without a salt). Different salts give independent draws for the same keys."""
-    texts = keys if salt is None else (f"{salt}|{k}" for k in keys)
-    return np.fromiter(
-        (int.from_bytes(hashlib.sha256(t.encode()).digest()[:8], "big") / 2.0**64 for t in texts),
-        dtype=np.float64,
-        count=len(keys),
-    )
+    texts = np.asarray(keys, dtype=object)
+    if salt is not None:
+        texts = f"{salt}|" + texts
+    sha256 = hashlib.sha256
+    digests = b"".join([sha256(text.encode()).digest() for text in texts.tolist()])
+    # The first 8 of each digest's 32 bytes, big-endian: one integer per key.
+    return np.frombuffer(digests, dtype=">u8")[::4] / 2.0**64
 
 
 def explore(
@@ -49,23 +50,30 @@ def explore(
     options = permitted.sum(axis=1)
     if share <= 0 or not n:
         return best, np.ones(n), np.zeros(n, dtype=bool)
-    uniform = np.where(permitted, 1.0 / np.maximum(options, 1)[:, None], 0.0)
+    # Only a customer with an alternative can explore: the draws are made for them alone.
+    rows = np.flatnonzero(options > 1)
+    chosen, probability = best.copy(), np.ones(n)
+    explored = np.zeros(n, dtype=bool)
+    if not len(rows):
+        return chosen, probability, explored
+    permitted, best, keys = permitted[rows], best[rows], keys[rows]
+    uniform = np.where(permitted, 1.0 / options[rows][:, None], 0.0)
     if values is None:
         draw = uniform
     else:
-        worth = np.where(permitted, np.clip(np.nan_to_num(values, neginf=0.0), 0, None), 0.0)
+        worth = np.where(permitted, np.clip(np.nan_to_num(values[rows], neginf=0.0), 0, None), 0.0)
         total = worth.sum(axis=1, keepdims=True)
         shares = np.divide(worth, total, out=uniform.copy(), where=total > 0)
         draw = 0.5 * uniform + 0.5 * shares
-    explores = (stable_uniform(keys, f"explore|{day}") < share) & (options > 1)
+    explores = stable_uniform(keys, f"explore|{day}") < share
     # The pair whose cumulative draw passes the customer's uniform: its column.
     cumulative = np.cumsum(draw, axis=1)
     u = stable_uniform(keys, f"pick|{day}") * cumulative[:, -1]
     nth = np.minimum((cumulative <= u[:, None]).sum(axis=1), draw.shape[1] - 1)
-    chosen = np.where(explores, nth, best)
-    at = np.arange(n)
-    q_chosen, q_best = draw[at, chosen], draw[at, best]
-    probability = np.where(
-        options > 1, np.where(chosen == best, 1 - share + share * q_best, share * q_chosen), 1.0
-    )
-    return chosen, probability, explores & (chosen != best)
+    pick = np.where(explores, nth, best)
+    at = np.arange(len(rows))
+    q_chosen, q_best = draw[at, pick], draw[at, best]
+    chosen[rows] = pick
+    probability[rows] = np.where(pick == best, 1 - share + share * q_best, share * q_chosen)
+    explored[rows] = explores & (pick != best)
+    return chosen, probability, explored

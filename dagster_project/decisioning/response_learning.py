@@ -147,23 +147,23 @@ def _channel_engagement(
     known_population: dict[str, float] | None = None,
 ) -> tuple[np.ndarray, dict[str, float]]:
     n, c = len(keys), len(OUTBOUND_CHANNELS)
-    contacts = np.zeros((n, c))
-    engaged = np.zeros((n, c))
+    # Each contact's customer row and channel position, looked up once; counts are bincounts.
+    row = keys.get_indexer(sent["customer_key"])
+    channel = pd.Index(OUTBOUND_CHANNELS).get_indexer(sent["channel"])
+    answered = sent["engaged"].to_numpy(dtype=bool)
     population = {}
-    for j, channel in enumerate(OUTBOUND_CHANNELS):
-        mine = sent[sent["channel"] == channel]
-        total, answered = len(mine), float(mine["engaged"].sum())
-        population[channel] = (
-            known_population[channel]
+    for j, name in enumerate(OUTBOUND_CHANNELS):
+        mine = channel == j
+        total, engaged_total = int(mine.sum()), float(answered[mine].sum())
+        population[name] = (
+            known_population[name]
             if known_population is not None
-            else (answered + POPULATION_STRENGTH * priors[j]) / (total + POPULATION_STRENGTH)
+            else (engaged_total + POPULATION_STRENGTH * priors[j]) / (total + POPULATION_STRENGTH)
         )
-        if total:
-            per = mine.groupby("customer_key")["engaged"].agg(["size", "sum"])
-            rows = keys.get_indexer(per.index)
-            known = rows >= 0
-            contacts[rows[known], j] = per["size"].to_numpy()[known]
-            engaged[rows[known], j] = per["sum"].to_numpy(dtype=float)[known]
+    known = (row >= 0) & (channel >= 0)
+    cell = row[known] * c + channel[known]
+    contacts = np.bincount(cell, minlength=n * c).reshape(n, c).astype(float)
+    engaged = np.bincount(cell, weights=answered[known], minlength=n * c).reshape(n, c)
     base = np.where(
         np.isnan(model_scores), np.array([population[ch] for ch in OUTBOUND_CHANNELS]), model_scores
     )
