@@ -3,6 +3,7 @@ consent, suppression, a cap, the minimum gap, the back-off, quiet hours or the c
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -279,6 +280,9 @@ def test_the_mortgage_example_gets_one_coordinated_plan() -> None:
     assert keen.loc["contact", "scheduled_at"] == pd.Timestamp("2026-03-02 13:00")  # 08:00 EST
     assert keen.loc["contact", "explanation"] == "deferred past quiet hours"
     assert "mortgage" in keen.loc["web", "content"]
+    # Each content text is exactly what json.dumps (keys sorted) gives for what it holds.
+    contents = plan["content"].dropna()
+    assert len(contents) and all(json.dumps(json.loads(t), sort_keys=True) == t for t in contents)
     dnc = plan[plan["customer_key"] == "ck_dnc"]
     assert (
         dnc["action"].tolist() == ["no_action"] and dnc["explanation"].iloc[0] == "do not contact"
