@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -51,25 +49,17 @@ def _captured(
 
 
 def bound(root: Path) -> dict:
-    os.environ["JOURNEY_DATA_DIR"] = str(root)
     from dagster_project.decisioning.arbitration import decide_with_evidence
-    from dagster_project.decisioning.config import load_marketing_config
-    from dagster_project.decisioning.inputs import load_decision_inputs
-    from dagster_project.settings import OUTBOUND_CHANNELS, PRODUCTS, config_dir, data_paths
+    from dagster_project.settings import OUTBOUND_CHANNELS, PRODUCTS
     from dagster_project.warehouse import connect
 
     from .answers import key_owners
-    from .world import CHANNELS, BankWorld, truth_dir
+    from .loop import last_day
+    from .world import CHANNELS
 
-    paths = data_paths(root)
-    world = BankWorld.load(paths)
-    config = load_marketing_config(config_dir())
-    t = world.config.history_days - 1
-    while (truth_dir(paths) / "probabilities" / f"{world.date_of(t + 1)}.parquet").exists():
-        t += 1
-    now = datetime.fromtimestamp(world.window_end_us(t) / 1e6, UTC)
+    day = last_day(root)
+    paths, world, config, t, inputs = day.paths, day.world, day.config, day.t, day.inputs
     with connect(paths.warehouse, read_only=True) as conn:
-        inputs = load_decision_inputs(conn, now, config.policy.default_time_zone)
         owners = key_owners(world, conn.execute("SELECT * FROM identity.customer_keys").df())
     plan, learned = decide_with_evidence(inputs, config)
 

@@ -28,8 +28,10 @@ import textwrap
 import time
 import traceback
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -497,13 +499,20 @@ def rescore(root: Path) -> int:
     return 0
 
 
-def replay(root: Path) -> int:
-    """Decide a finished run's last loop day again with the code as it is now (nothing is
-    written), and value that plan beside the one the run made: a decision change measured in a
-    minute instead of a whole loop. Only the last day replays exactly: the warehouse holds the
-    features and scores of the last run."""
+@dataclass(frozen=True)
+class LastDay:
+    """A finished run's last loop day as the platform saw it at its decision instant."""
+
+    paths: Any
+    world: Any
+    config: Any
+    t: int
+    inputs: Any  # decisioning DecisionInputs from the warehouse as the last run left it
+
+
+def last_day(root: Path) -> LastDay:
+    """The last loop day of the finished run in ``root``, with its decision inputs."""
     os.environ["JOURNEY_DATA_DIR"] = str(root)
-    from dagster_project.decisioning.arbitration import decide
     from dagster_project.decisioning.config import load_marketing_config
     from dagster_project.decisioning.inputs import load_decision_inputs
     from dagster_project.settings import config_dir, data_paths
@@ -522,6 +531,18 @@ def replay(root: Path) -> int:
     now = datetime.fromtimestamp(world.window_end_us(t) / 1e6, UTC)
     with connect(paths.warehouse, read_only=True) as conn:
         inputs = load_decision_inputs(conn, now, config.policy.default_time_zone)
+    return LastDay(paths, world, config, t, inputs)
+
+
+def replay(root: Path) -> int:
+    """Decide a finished run's last loop day again with the code as it is now (nothing is
+    written), and value that plan beside the one the run made: a decision change measured in a
+    minute instead of a whole loop. Only the last day replays exactly: the warehouse holds the
+    features and scores of the last run."""
+    from dagster_project.decisioning.arbitration import decide
+
+    day = last_day(root)
+    paths, world, config, t, inputs = day.paths, day.world, day.config, day.t, day.inputs
     started = time.perf_counter()
     plan = decide(inputs, config)
     seconds = time.perf_counter() - started
